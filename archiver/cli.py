@@ -1,0 +1,360 @@
+"""The command line: a thin click layer over the library (flags -> settings -> call -> report)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from archiver import __version__
+from archiver.config import Settings, load_settings
+from archiver.report import Reporter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG = "Docs: README.md. Exit codes: 0 ok, 1 some inputs or checks failed, 2 usage error."
+
+
+def verbosity(func: F) -> F:
+    """Add -q/--quiet and -v/--verbose to a command (they adjust the shared reporter)."""
+
+    def apply(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+        if value:
+            reporter: Reporter = ctx.ensure_object(dict)["reporter"]
+            reporter.verbosity = value if _param.name == "verbose" else -value
+        return value
+
+    func = click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=apply,
+        help="Say more (repeatable).",
+    )(func)
+    func = click.option(
+        "-q", "--quiet", count=True, expose_value=False, callback=apply, help="Only print problems."
+    )(func)
+    return func
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings loaded by the root group (archiver.toml or defaults)."""
+    settings: Settings = ctx.ensure_object(dict)["settings"]
+    return settings
+
+
+def reporter_of(ctx: click.Context) -> Reporter:
+    """The shared reporter."""
+    reporter: Reporter = ctx.ensure_object(dict)["reporter"]
+    return reporter
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.version_option(__version__, prog_name="archiver")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file (default: ./archiver.toml if present).",
+)
+@click.option("-q", "--quiet", count=True, help="Only print problems.")
+@click.option("-v", "--verbose", count=True, help="Say more (repeatable).")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, quiet: int, verbose: int) -> None:
+    """Turn scraped news articles into a clean, tagged, searchable static archive.
+
+    \b
+    Typical session:
+      archiver init my-archive && cd my-archive
+      archiver ingest ~/scrapes/           # raw .txt/.html/.md -> content/*.md
+      archiver build                       # content/ -> site/ (+ search indexes)
+      archiver search "north korea"        # full-text search in the terminal
+      archiver serve --open                # preview with live reload
+    """
+    obj = ctx.ensure_object(dict)
+    obj["reporter"] = Reporter(verbose - quiet)
+    obj["settings"] = load_settings(config)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@verbosity
+@click.pass_context
+def init(ctx: click.Context, directory: Path) -> None:
+    """Create a ready archive folder: archiver.toml, content/, templates/, .gitignore.
+
+    \b
+    Examples:
+      archiver init my-archive
+      archiver init            # in the current folder
+    """
+    from archiver.scaffold import create_archive
+
+    for line in create_archive(directory):
+        reporter_of(ctx).info(line)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--content",
+    "content_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content folder to write into (default: from archiver.toml, else content/).",
+)
+@click.option("--dry-run", is_flag=True, help="Clean and report, but write nothing.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Re-clean inputs seen before (files edited by hand are still never touched).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: CPUs).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@verbosity
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    content_dir: Path | None,
+    dry_run: bool,
+    force: bool,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
+    """Clean raw scrapes (.txt page dumps, saved .html, .md) into content/<slug>.md.
+
+    PATHS are files or folders (searched recursively). Every input ends up in the
+    report: new, updated, unchanged, duplicate, kept (edited by hand), skipped or failed.
+
+    \b
+    Examples:
+      archiver ingest ~/scrapes/2024/
+      archiver ingest page.txt saved.html --dry-run
+      archiver ingest raw/ --json > report.json
+    """
+    from archiver.ingest.pipeline import ingest as run_ingest
+    from archiver.paths import archive_lock
+
+    settings, reporter = settings_of(ctx), reporter_of(ctx)
+    with archive_lock(settings.state_path, "ingest"):
+        report = run_ingest(
+            list(paths),
+            settings,
+            content_dir=content_dir,
+            dry_run=dry_run,
+            force=force,
+            jobs=jobs,
+            reporter=reporter,
+        )
+    for line in report.problems():
+        reporter.problem(line)
+    for outcome in report.outcomes:
+        if outcome.status not in ("failed", "skipped"):
+            reporter.detail(
+                f"{outcome.input}: {outcome.status}"
+                + (f" -> {outcome.slug}" if outcome.slug else "")
+            )
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    reporter.info(report.summary() + (" (dry run: nothing written)" if dry_run else ""))
+    if report.failed:
+        ctx.exit(1)
+
+
+@cli.command(epilog=EPILOG)
+@click.option(
+    "--content",
+    "content_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content folder (default: from archiver.toml, else content/).",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Site folder (default: from archiver.toml, else site/).",
+)
+@click.option("--clean", is_flag=True, help="Ignore caches and rebuild everything.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: CPUs).")
+@click.option("--strict", is_flag=True, help="Stop at the first bad content file.")
+@verbosity
+@click.pass_context
+def build(
+    ctx: click.Context,
+    content_dir: Path | None,
+    output_dir: Path | None,
+    clean: bool,
+    jobs: int | None,
+    strict: bool,
+) -> None:
+    """Render content/ into the static site in site/ (and update the search indexes).
+
+    Only what changed is re-rendered; the new site is swapped in at the end, so a
+    failed or interrupted build leaves the previous site as it was.
+
+    \b
+    Examples:
+      archiver build
+      archiver build --clean --jobs 4
+      archiver build --content articles/ --output public/
+    """
+    import dataclasses
+
+    from archiver.build import build_site
+
+    settings, reporter = settings_of(ctx), reporter_of(ctx)
+    overrides: dict[str, Any] = {}
+    if content_dir is not None:
+        overrides["content_dir"] = str(content_dir.resolve())
+    if output_dir is not None:
+        overrides["output_dir"] = str(output_dir.resolve())
+    if overrides:
+        settings = dataclasses.replace(settings, **overrides)
+    report = build_site(settings, clean=clean, jobs=jobs, strict=strict, reporter=reporter)
+    for line in report.errors:
+        reporter.problem(line)
+    reporter.info(
+        f"build: {report.articles} articles, {report.written} pages written, "
+        f"{report.reused} reused, {report.deleted} removed in {report.seconds:.2f} s "
+        f"-> {report.output}"
+    )
+    if report.errors:
+        ctx.exit(1)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("query", nargs=-1, required=True)
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--source", help="Only articles from this source (publisher).")
+@click.option("--author", help="Only articles by this author.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m", "%Y"]),
+    help="Published on or after (YYYY[-MM[-DD]]).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m", "%Y"]),
+    help="Published on or before (YYYY[-MM[-DD]]).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Order of results.",
+)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(1, 10_000),
+    default=10,
+    show_default=True,
+    help="Most results to show.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+@verbosity
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    tag: str | None,
+    source: str | None,
+    author: str | None,
+    since: Any,
+    until: Any,
+    sort: str,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Full-text search of the archive (Whoosh query language).
+
+    \b
+    Query language: words are ANDed; OR, NOT, "exact phrases", field:value
+    (title:, tags:, source:, authors:, body:), prefix*, fuzzy~ and ranges
+    such as published:[2023 to 2024].
+
+    \b
+    Examples:
+      archiver search "north korea" missiles
+      archiver search 'title:blinken OR tags:"south korea"' --sort date
+      archiver search sanctions --tag Russia --since 2023-01 --json
+    """
+    from archiver.search.query import search as run_search
+
+    settings = settings_of(ctx)
+    hits = run_search(
+        settings,
+        " ".join(query),
+        tag=tag,
+        source=source,
+        author=author,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        sort=sort,
+        limit=limit,
+    )
+    if as_json:
+        click.echo(json.dumps([_hit_json(h) for h in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        reporter_of(ctx).info("no results")
+        return
+    color = sys.stdout.isatty()
+    for number, hit in enumerate(hits, 1):
+        _print_hit(number, hit, settings, color)
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    """One search hit as plain data."""
+    return {
+        "title": hit.title,
+        "slug": hit.slug,
+        "path": hit.path,
+        "published": hit.published.isoformat() if hit.published else None,
+        "source": hit.source,
+        "score": round(float(hit.score), 4),
+        "snippet": "".join(text for text, _ in hit.snippet),
+    }
+
+
+def _print_hit(number: int, hit: Any, settings: Settings, color: bool) -> None:
+    """Print one hit: title line, metadata line, highlighted snippet."""
+    date = hit.published.isoformat()[:10] if hit.published else "undated"
+    click.echo(
+        click.style(f"{number}. {hit.title}", bold=True) if color else f"{number}. {hit.title}"
+    )
+    click.echo(
+        f"   {date} · {hit.source or 'unknown source'} · {Path(settings.output_dir) / hit.path}"
+    )
+    snippet = "".join(
+        click.style(t, bold=True, fg="yellow") if m and color else t for t, m in hit.snippet
+    )
+    if snippet.strip():
+        click.echo(f"   {snippet.strip()}")
+    click.echo()
+
+
+def _register_workflow() -> None:
+    """Add serve, check, tags and export (archiver/cli_workflow.py)."""
+    try:
+        from archiver import cli_workflow
+    except ImportError:  # pragma: no cover - only while the module is being written
+        return
+    for name in ("serve", "check", "tags", "export"):
+        command = getattr(cli_workflow, name, None)
+        if isinstance(command, click.Command):
+            cli.add_command(command, name)
+
+
+_register_workflow()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="archiver")

@@ -1,0 +1,377 @@
+"""The content store: Article <-> ``content/<slug>.md`` (safe YAML), originals, slug allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from slugify import slugify
+
+from archiver.errors import ContentError
+from archiver.model import Article, DateLike
+from archiver.paths import atomic_write, atomic_write_text, safe_join
+
+ORIGINALS = "originals"
+MAX_SLUG = 80
+RESERVED_SLUGS = frozenset(
+    {
+        "index",
+        "search",
+        "404",
+        "tags",
+        "sources",
+        "authors",
+        "archive",
+        "static",
+        "articles",
+        "feed",
+        "sitemap",
+        "robots",
+        "originals",
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        "com1",
+        "lpt1",
+    }
+)
+FIELD_ORDER = (
+    "title",
+    "slug",
+    "summary",
+    "published",
+    "archived",
+    "source",
+    "authors",
+    "credits",
+    "url",
+    "tags",
+    "language",
+    "source_file",
+    "source_sha256",
+    "also_seen",
+    "extracted",
+)
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
+_TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)^\+\+\+[ \t]*\r?$\n?", re.S | re.M)
+_PELICAN_LINE = re.compile(r"^([A-Za-z][A-Za-z_ -]{0,30}):[ \t]*(.*)$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Articles read from a content folder plus one ``FILE: reason`` line per bad file."""
+
+    articles: tuple[Article, ...]
+    errors: tuple[str, ...]
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split YAML (---), TOML (+++) or Pelican-style (Key: value) front matter from the body."""
+    text = text.lstrip("\ufeff")
+    match = _FRONT.match(text)
+    if match:
+        try:
+            data = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 2})" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise ContentError(f"broken YAML front matter{where}: {problem}") from None
+        if not isinstance(data, dict):
+            raise ContentError("front matter is not a mapping of keys to values")
+        return {str(k): v for k, v in data.items()}, text[match.end() :]
+    match = _TOML_FRONT.match(text)
+    if match:
+        import tomllib
+
+        try:
+            return tomllib.loads(match.group(1)), text[match.end() :]
+        except tomllib.TOMLDecodeError as exc:
+            raise ContentError(f"broken TOML front matter: {exc}") from None
+    return _pelican_header(text)
+
+
+def _pelican_header(text: str) -> tuple[dict[str, Any], str]:
+    """Read Pelican/Python-Markdown ``Key: value`` header lines at the top of a file."""
+    data: dict[str, Any] = {}
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        match = _PELICAN_LINE.match(lines[index])
+        if not match:
+            break
+        data[match.group(1).strip().lower().replace(" ", "_")] = match.group(2).strip()
+        index += 1
+    if not data or "title" not in data or (index < len(lines) and lines[index].strip()):
+        return {}, text
+    return data, "\n".join(lines[index + 1 :])
+
+
+def parse_article(text: str, path: Path | None = None) -> Article:
+    """Build an Article from a content file's text; raises ContentError with the reason."""
+    data, body = split_front_matter(text)
+    if not data:
+        raise ContentError("no front matter (expected a '---' YAML block with at least a title)")
+    return article_from_mapping(data, body.strip("\n") + "\n", path)
+
+
+def article_from_mapping(data: Mapping[str, Any], body: str, path: Path | None) -> Article:
+    """Check front matter types and map Jekyll/Hugo/Pelican names onto the archiver contract."""
+    data = dict(data)
+    title = _text(data.pop("title", None), "title")
+    if not title or not title.strip():
+        raise ContentError("missing title")
+    published_raw = data.pop("published", None)
+    date_raw = data.pop("date", None)
+    published = _date(published_raw if published_raw is not None else date_raw, "published")
+    authors = _names(data.pop("authors", None), "authors")
+    if not authors and "author" in data:
+        authors = _names(data.pop("author"), "author")
+    tags = _names(data.pop("tags", None), "tags")
+    if "categories" in data or "category" in data:
+        extra = _names(data.pop("categories", None) or data.pop("category", None), "categories")
+        tags = tags + tuple(t for t in extra if t not in tags)
+    summary = _text(data.pop("summary", None), "summary")
+    if summary is None:
+        summary = _text(data.pop("description", None), "description")
+    slug_raw = _text(data.pop("slug", None), "slug")
+    stem = path.stem if path is not None else title
+    slug = clean_slug(slug_raw) if slug_raw else slug_from_filename(stem, title)
+    archived = _date(data.pop("archived", None), "archived")
+    if archived is not None and not isinstance(archived, dt.datetime):
+        archived = dt.datetime(archived.year, archived.month, archived.day, tzinfo=dt.UTC)
+    extracted = data.pop("extracted", None) or {}
+    if not isinstance(extracted, dict):
+        raise ContentError("'extracted' must be a mapping")
+    return Article(
+        title=" ".join(title.split()),
+        slug=slug,
+        body=body,
+        summary=summary,
+        published=published,
+        archived=archived,
+        source=_text(data.pop("source", None), "source"),
+        authors=authors,
+        credits=_names(data.pop("credits", None), "credits"),
+        url=_text(data.pop("url", None), "url"),
+        tags=tags,
+        language=_text(data.pop("language", None) or data.pop("lang", None), "language"),
+        source_file=_text(data.pop("source_file", None), "source_file"),
+        source_sha256=_text(data.pop("source_sha256", None), "source_sha256"),
+        also_seen=_names(data.pop("also_seen", None), "also_seen"),
+        extracted={str(k): str(v) for k, v in extracted.items()},
+        extra=data,
+        path=path,
+    )
+
+
+def _text(value: Any, key: str) -> str | None:
+    """A scalar front matter value as text (numbers allowed), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool | list | dict):
+        raise ContentError(f"'{key}' must be text, not {type(value).__name__}")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    """A list of names: a YAML list, or a comma-separated string (Jekyll/Pelican style)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        items: list[Any] = [v for v in value.split(",")] if "," in value else [value]
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ContentError(f"'{key}' must be a list of names, not {type(value).__name__}")
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, bool | list | dict) or item is None:
+            raise ContentError(f"'{key}' must be a list of names")
+        name = " ".join(str(item).split())
+        if name and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _date(value: Any, key: str) -> DateLike | None:
+    """A YAML date/datetime or an ISO-8601 string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        for parse in (dt.datetime.fromisoformat, dt.date.fromisoformat):
+            try:
+                return parse(text)
+            except ValueError:
+                continue
+        for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d"):
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    raise ContentError(f"'{key}' must be a date like 2024-12-19, not {value!r}")
+
+
+def serialise(article: Article) -> str:
+    """Front matter (safe YAML, fixed key order) plus body: the text of a content file."""
+    data: dict[str, Any] = {}
+    values: dict[str, Any] = {
+        "title": article.title,
+        "slug": article.slug,
+        "summary": article.summary,
+        "published": article.published,
+        "archived": _iso(article.archived),
+        "source": article.source,
+        "authors": list(article.authors),
+        "credits": list(article.credits),
+        "url": article.url,
+        "tags": list(article.tags),
+        "language": article.language,
+        "source_file": article.source_file,
+        "source_sha256": article.source_sha256,
+        "also_seen": list(article.also_seen),
+        "extracted": dict(sorted(article.extracted.items())),
+    }
+    for key in FIELD_ORDER:
+        value = values[key]
+        if value is None or (value == [] and key not in ("authors", "tags", "also_seen")):
+            continue
+        if value == {}:
+            continue
+        data[key] = value
+    for key in sorted(article.extra):
+        data[key] = article.extra[key]
+    front = yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )
+    return f"---\n{front}---\n\n{article.body.strip()}\n"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    """An aware datetime as ``2026-11-28T14:45:00Z``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clean_slug(text: str) -> str:
+    """ASCII slug of at most 80 characters, never empty, never a reserved name."""
+    slug = slugify(text, max_length=MAX_SLUG, word_boundary=True, save_order=True)
+    if not slug:
+        slug = "article-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    if slug in RESERVED_SLUGS:
+        slug = f"{slug}-article"
+    return slug
+
+
+def slug_from_filename(stem: str, title: str) -> str:
+    """Slug for a file without one: its name minus a Jekyll date prefix, else its title."""
+    stem = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
+    return clean_slug(stem or title)
+
+
+def allocate_slug(title: str, taken: set[str]) -> str:
+    """A fresh slug for title: collisions get -2, -3, ... (deterministic); adds it to taken."""
+    base = clean_slug(title)
+    slug, n = base, 2
+    while slug in taken:
+        suffix = f"-{n}"
+        slug = base[: MAX_SLUG - len(suffix)].rstrip("-") + suffix
+        n += 1
+    taken.add(slug)
+    return slug
+
+
+def content_file(content_dir: Path, slug: str) -> Path:
+    """The Markdown file of a slug, through the one safe join."""
+    return safe_join(content_dir, f"{slug}.md")
+
+
+def write_article(content_dir: Path, article: Article) -> Path:
+    """Write one article atomically; returns its path."""
+    path = content_file(content_dir, article.slug)
+    atomic_write_text(path, serialise(article))
+    return path
+
+
+def store_original(content_dir: Path, data: bytes, suffix: str) -> str:
+    """Keep a raw input byte-for-byte as ``originals/<sha256><suffix>``; returns the sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    ext = suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix.lower()) else ".bin"
+    path = safe_join(content_dir, f"{ORIGINALS}/{digest}{ext}")
+    if not path.exists():
+        atomic_write(path, data)
+    return digest
+
+
+def find_original(content_dir: Path, sha256: str) -> Path | None:
+    """The kept original of a sha256, whatever its extension."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
+        return None
+    folder = content_dir / ORIGINALS
+    matches = sorted(folder.glob(f"{sha256}.*")) if folder.is_dir() else []
+    return matches[0] if matches else None
+
+
+def content_files(content_dir: Path) -> list[Path]:
+    """Every article file in the content folder (originals and hidden files excluded), sorted."""
+    if not content_dir.is_dir():
+        return []
+    out = []
+    for path in content_dir.rglob("*"):
+        rel = path.relative_to(content_dir)
+        if rel.parts[0] == ORIGINALS or any(p.startswith((".", "_")) for p in rel.parts):
+            continue
+        if path.suffix.lower() in (".md", ".markdown") and path.is_file():
+            out.append(path)
+    return sorted(out)
+
+
+def read_article(path: Path) -> Article:
+    """Read and validate one content file; raises ContentError naming the reason."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContentError("not valid UTF-8") from None
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}") from None
+    return parse_article(text, path)
+
+
+def load_articles(content_dir: Path, files: Iterable[Path] | None = None) -> LoadResult:
+    """Read every content file; bad ones become ``FILE: reason`` lines, duplicate slugs too."""
+    articles: list[Article] = []
+    errors: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files if files is not None else content_files(content_dir):
+        try:
+            article = read_article(path)
+        except ContentError as exc:
+            errors.append(f"{path}: {exc.message}")
+            continue
+        if article.slug in seen:
+            other = seen[article.slug]
+            errors.append(f"{path}: duplicate slug '{article.slug}' (also used by {other})")
+            continue
+        seen[article.slug] = path
+        articles.append(article)
+    return LoadResult(tuple(articles), tuple(errors))
+
+
+def with_path(article: Article, path: Path) -> Article:
+    """The same article, remembering the file it lives in."""
+    return replace(article, path=path)

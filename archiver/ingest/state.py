@@ -1,0 +1,105 @@
+"""What ingest remembers about the archive: inputs seen, files written, duplicates, line counts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.paths import atomic_write_text
+
+STATE_NAME = ".archiver-ingest.json"
+STATE_VERSION = 1
+MAX_LINE = 120
+
+
+@dataclass
+class Record:
+    """One stored article as ingest wrote it."""
+
+    slug: str
+    file_sha256: str
+    inputs: list[str]
+    exact: str
+    signature: str
+    title: str
+
+
+@dataclass
+class IngestState:
+    """The state file kept beside the content (``content/.archiver-ingest.json``)."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    lines: Counter[str] = field(default_factory=Counter)
+
+    def by_input(self) -> dict[str, str]:
+        """Map of every known input sha256 to the slug it became (or duplicated)."""
+        return {sha: rec.slug for rec in self.records.values() for sha in rec.inputs}
+
+    def by_exact(self) -> dict[str, str]:
+        """Map of normalised-text hash to slug."""
+        return {rec.exact: rec.slug for rec in self.records.values() if rec.exact}
+
+
+def file_hash(path: Path) -> str | None:
+    """sha256 of a file's bytes, or None if it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def load_state(content_dir: Path) -> IngestState:
+    """Read the state file; a missing or unreadable one gives an empty state (safe default)."""
+    path = content_dir / STATE_NAME
+    try:
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return IngestState()
+    if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
+        return IngestState()
+    records: dict[str, Record] = {}
+    for slug, item in (raw.get("articles") or {}).items():
+        try:
+            records[slug] = Record(
+                slug=slug,
+                file_sha256=str(item["file_sha256"]),
+                inputs=[str(x) for x in item.get("inputs", [])],
+                exact=str(item.get("exact", "")),
+                signature=str(item.get("signature", "")),
+                title=str(item.get("title", "")),
+            )
+        except (KeyError, TypeError, AttributeError):
+            continue
+    lines = Counter({str(k): int(v) for k, v in (raw.get("lines") or {}).items()})
+    return IngestState(records, lines)
+
+
+def save_state(content_dir: Path, state: IngestState) -> None:
+    """Write the state file atomically (sorted, so it diffs cleanly)."""
+    data = {
+        "version": STATE_VERSION,
+        "articles": {
+            slug: {
+                "file_sha256": rec.file_sha256,
+                "inputs": sorted(set(rec.inputs)),
+                "exact": rec.exact,
+                "signature": rec.signature,
+                "title": rec.title,
+            }
+            for slug, rec in sorted(state.records.items())
+        },
+        "lines": {k: v for k, v in sorted(state.lines.items()) if v > 0},
+    }
+    content_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(content_dir / STATE_NAME, json.dumps(data, ensure_ascii=False, indent=0))
+
+
+def remember_lines(state: IngestState, keys: set[str]) -> None:
+    """Count one more input's distinct short lines (the archive's evidence of boilerplate)."""
+    for key in keys:
+        if key and len(key) <= MAX_LINE:
+            state.lines[key] += 1

@@ -1,0 +1,133 @@
+"""The content store: front matter round trips, compatibility, slugs, safe paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from archiver.content import (
+    allocate_slug,
+    load_articles,
+    parse_article,
+    serialise,
+    store_original,
+)
+from archiver.errors import ContentError, UnsafePathError
+from archiver.model import Article
+from archiver.paths import safe_join
+
+HOSTILE = [
+    "</script><script>alert(1)</script>",
+    "Title: with colon # and hash",
+    "'single' \"double\" --- yaml: [x, y] {a: b} & *ref !tag",
+    "../../etc/passwd",
+    "- leading dash",
+    "null",
+    "yes",
+    "2024-01-01",
+]
+
+
+@pytest.mark.parametrize("title", HOSTILE)
+def test_hostile_titles_round_trip(title: str) -> None:
+    article = Article(title=title, slug=allocate_slug(title, set()), body="Body.\n",
+                      tags=(title,), authors=("O'Brien",), summary=title)
+    back = parse_article(serialise(article))
+    assert back.title == title
+    assert back.summary == title
+    assert back.tags == (title,)
+    assert "/" not in back.slug and ".." not in back.slug
+
+
+def test_full_round_trip() -> None:
+    article = Article(
+        title="T", slug="t", body="One.\n\nTwo.\n", summary="S",
+        published=dt.date(2024, 12, 19), archived=dt.datetime(2026, 11, 28, 14, 45, tzinfo=dt.UTC),
+        source="Fox News", authors=("A B",), credits=("The Associated Press",), url="https://x.y/z",
+        tags=("North Korea",), language="en", source_file="a.txt", source_sha256="0" * 64,
+        also_seen=("b.txt",), extracted={"published": "json-ld"}, extra={"note": "kept"},
+    )
+    back = parse_article(serialise(article))
+    assert back.published == dt.date(2024, 12, 19)
+    assert back.archived == article.archived
+    assert back.extra == {"note": "kept"}
+    assert serialise(back) == serialise(article)
+
+
+def test_jekyll_and_hugo_and_pelican_styles() -> None:
+    jekyll = parse_article("---\ntitle: J\ndate: 2023-05-01 10:00:00 +0000\ntags: a, b\n"
+                           "author: Jane Roe\n---\nBody\n", Path("2023-05-01-my-post.md"))
+    assert jekyll.slug == "my-post" and jekyll.tags == ("a", "b")
+    assert jekyll.authors == ("Jane Roe",) and jekyll.published is not None
+    hugo = parse_article('+++\ntitle = "H"\ndate = 2022-01-02\ntags = ["x"]\n+++\nBody\n')
+    assert hugo.title == "H" and hugo.tags == ("x",)
+    pelican = parse_article("Title: P\nDate: 2021-03-04\nTags: one, two\n\nBody\n")
+    assert pelican.title == "P" and pelican.tags == ("one", "two")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("---\ntitle: [unclosed\n---\nx\n", "broken YAML"),
+        ("---\nsummary: s\n---\nx\n", "missing title"),
+        ("---\ntitle: t\ntags: {a: 1}\n---\nx\n", "'tags' must be a list"),
+        ("---\ntitle: t\npublished: someday\n---\nx\n", "'published' must be a date"),
+        ("just text\n", "no front matter"),
+        ("---\n- a\n- b\n---\n", "not a mapping"),
+    ],
+)
+def test_bad_content_has_one_line_reason(text: str, reason: str) -> None:
+    with pytest.raises(ContentError) as info:
+        parse_article(text)
+    assert reason in info.value.message
+
+
+def test_yaml_is_loaded_safely() -> None:
+    with pytest.raises(ContentError):
+        parse_article("---\ntitle: !!python/object/apply:os.system ['echo hi']\n---\nx\n")
+
+
+def test_slugs() -> None:
+    taken: set[str] = set()
+    assert allocate_slug("Hello World", taken) == "hello-world"
+    assert allocate_slug("Hello, world!", taken) == "hello-world-2"
+    assert allocate_slug("hello world", taken) == "hello-world-3"
+    assert allocate_slug("Ünïcödé Straße", set()) == "unicode-strasse"
+    assert allocate_slug("index", set()) == "index-article"
+    emoji = allocate_slug("🎉🎉🎉", set())
+    assert emoji.startswith("article-") and emoji == allocate_slug("🎉🎉🎉", set())
+    long = allocate_slug("word " * 60, set())
+    assert len(long) <= 80
+
+
+def test_load_reports_bad_files_and_duplicate_slugs(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: A\nslug: same\n---\nx\n")
+    (tmp_path / "b.md").write_text("---\ntitle: B\nslug: same\n---\nx\n")
+    (tmp_path / "c.md").write_text("---\ntitle: [\n---\nx\n")
+    (tmp_path / "d.md").write_bytes(b"---\ntitle: \xff\n---\n")
+    result = load_articles(tmp_path)
+    assert [a.title for a in result.articles] == ["A"]
+    assert len(result.errors) == 3
+    assert all(line.startswith(str(tmp_path)) for line in result.errors)
+    assert any("duplicate slug 'same'" in line for line in result.errors)
+
+
+def test_originals_are_kept_byte_for_byte(tmp_path: Path) -> None:
+    data = b"\xff\xfe raw \x00 bytes"
+    digest = store_original(tmp_path, data, ".TXT")
+    assert (tmp_path / "originals" / f"{digest}.txt").read_bytes() == data
+
+
+@pytest.mark.parametrize("rel", ["../x", "/etc/passwd", "a/../../b", "", "a\\b", "a/./b"])
+def test_safe_join_refuses_escapes(tmp_path: Path, rel: str) -> None:
+    with pytest.raises(UnsafePathError):
+        safe_join(tmp_path, rel)
+
+
+def test_safe_join_refuses_symlink_escape(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "link").symlink_to(tmp_path)
+    with pytest.raises(UnsafePathError):
+        safe_join(tmp_path / "root", "link/x.html")

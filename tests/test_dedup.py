@@ -1,0 +1,45 @@
+"""Exact and near-duplicate fingerprints."""
+
+from __future__ import annotations
+
+from archiver.ingest import dedup
+
+
+def _body(seed: int, n: int = 30) -> list[str]:
+    return [f"Paragraph {i} of story {seed} talks about topic {i * seed} in detail here."
+            for i in range(n)]
+
+
+def test_exact_key_ignores_markup_and_case() -> None:
+    assert dedup.exact_key("T", ["Hello, *World*!"]) == dedup.exact_key("T", ["hello world"])
+
+
+def test_near_duplicate_with_other_boilerplate() -> None:
+    a = _body(7)
+    b = ["Subscribe to our newsletter", *a[:-1], "Advertisement"]
+    sa, sb = dedup.shingles(a), dedup.shingles(b)
+    assert dedup.is_near_duplicate("Same", sa, "Same", sb, 0.8)
+    assert dedup.estimated_similarity(dedup.signature(sa), dedup.signature(sb)) > 0.7
+
+
+def test_different_articles_are_not_merged() -> None:
+    sa, sb = dedup.shingles(_body(3)), dedup.shingles(_body(5))
+    assert not dedup.is_near_duplicate("A story", sa, "Another story", sb, 0.8)
+
+
+def test_lsh_finds_candidates() -> None:
+    index = dedup.NearIndex()
+    sig = dedup.signature(dedup.shingles(_body(11)))
+    index.add("x", sig)
+    near = dedup.signature(dedup.shingles(_body(11)[:-2]))
+    assert index.candidates(near) == ["x"]
+    assert index.candidates(dedup.signature(dedup.shingles(_body(99)))) == []
+
+
+def test_signature_round_trip() -> None:
+    sig = dedup.signature(dedup.shingles(_body(2)))
+    assert dedup.decode_signature(dedup.encode_signature(sig)) == sig
+
+
+def test_cjk_tokens() -> None:
+    assert dedup.tokens("東京タワー visit") == ["東", "京", "タ", "ワ", "ー", "visit"]
