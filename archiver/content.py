@@ -17,6 +17,9 @@ from archiver.errors import ContentError
 from archiver.model import Article, DateLike
 from archiver.paths import atomic_write, atomic_write_text, safe_join
 
+# libyaml's safe loader/dumper when available (same safety, ~10x faster), else the pure-Python ones.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 ORIGINALS = "originals"
 MAX_SLUG = 80
 RESERVED_SLUGS = frozenset(
@@ -78,7 +81,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     match = _FRONT.match(text)
     if match:
         try:
-            data = yaml.safe_load(match.group(1)) or {}
+            data = yaml.load(match.group(1), Loader=_SafeLoader) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -253,8 +256,13 @@ def serialise(article: Article) -> str:
         data[key] = value
     for key in sorted(article.extra):
         data[key] = article.extra[key]
-    front = yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    front = yaml.dump(
+        data,
+        Dumper=_SafeDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=100,
     )
     return f"---\n{front}---\n\n{article.body.strip()}\n"
 

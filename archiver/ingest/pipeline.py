@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from archiver.content import (
     serialise,
     store_original,
 )
-from archiver.errors import ArchiverError, InputError
+from archiver.errors import ArchiverError, ConfigError, InputError
 from archiver.ingest import dedup
 from archiver.ingest.decode import decode
 from archiver.ingest.report import IngestReport, Outcome
@@ -225,7 +226,8 @@ def ingest(
     inputs = find_inputs(paths, report)
     state = load_state(content)
     decoded = _read_all(inputs, settings, state, force, report, content)
-    model = _boilerplate_model(decoded, settings, state)
+    batch_lines = _batch_lines(decoded)
+    model = _boilerplate_model(batch_lines, settings, state)
     cleaned = _clean_all(decoded, model, settings, jobs, reporter)
     store = Store(content, state, dry_run, now or _now(), report)
     for item, result in zip(decoded, cleaned, strict=True):
@@ -235,8 +237,7 @@ def ingest(
             store.add(item, result)
     if not dry_run:
         store.commit()
-        for item in decoded:
-            remember_lines(state, _line_keys(item.text))
+        remember_lines(state, batch_lines)
         _save_state(content, state)
     return report
 
@@ -289,25 +290,28 @@ def _read_all(
     return out
 
 
-def _line_keys(text: str) -> set[str]:
-    """The distinct normalised lines of one input."""
-    from archiver.ingest.boilerplate import normalise_line
+def _batch_lines(decoded: Sequence[Decoded]) -> Counter[str]:
+    """In how many of the batch's text dumps each normalised line occurs."""
+    from archiver.ingest.boilerplate import line_counts
 
-    return {normalise_line(line) for line in text.split("\n") if line.strip()}
+    return line_counts(d.text for d in decoded if d.item.kind == "text")
 
 
 def _boilerplate_model(
-    decoded: Sequence[Decoded], settings: Settings, state: IngestState
+    batch_lines: Counter[str], settings: Settings, state: IngestState
 ) -> BoilerplateModel:
     """Boilerplate evidence: shipped and user rules, lines recurring in this batch or archive."""
     from archiver.ingest.boilerplate import BoilerplateModel
 
-    return BoilerplateModel.build(
-        (d.text for d in decoded if d.item.kind == "text"),
-        extra_rules=settings.ingest.boilerplate_rules,
-        min_repeat=settings.ingest.boilerplate_min_repeat,
-        known=state.lines,
-    )
+    try:
+        return BoilerplateModel.build(
+            [],
+            extra_rules=settings.ingest.boilerplate_rules,
+            min_repeat=settings.ingest.boilerplate_min_repeat,
+            known=batch_lines + state.lines,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"ingest.boilerplate_rules: {exc}") from None
 
 
 def _clean_all(

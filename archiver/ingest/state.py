@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,8 @@ def save_state(content_dir: Path, state: IngestState) -> None:
     atomic_write_text(content_dir / STATE_NAME, json.dumps(data, ensure_ascii=False, indent=0))
 
 
-def remember_lines(state: IngestState, keys: set[str]) -> None:
-    """Count one more input's distinct short lines (the archive's evidence of boilerplate)."""
-    for key in keys:
+def remember_lines(state: IngestState, counts: Mapping[str, int]) -> None:
+    """Add a batch's line counts (short lines only: the archive's evidence of boilerplate)."""
+    for key, count in counts.items():
         if key and len(key) <= MAX_LINE:
-            state.lines[key] += 1
+            state.lines[key] += count

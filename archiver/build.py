@@ -1,0 +1,522 @@
+"""The build: content/ -> site/, incremental, parallel and atomic.
+
+Read every content file (cached by stat and sha256 in .archiver/), stop here on --strict if any
+is bad, group them, plan every page, hash each page's inputs, hard-link the pages whose inputs
+did not change from the previous site, render the rest in a process pool into a sibling
+temporary folder, add static files, kept originals and the search files, then swap it in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from archiver.cache import ContentCache, Parsed, load_article, parse_files, scan_content
+from archiver.config import Settings
+from archiver.errors import BuildError
+from archiver.manifest import (
+    RACY_NS,
+    Manifest,
+    code_fingerprint,
+    combine,
+    config_fingerprint,
+    digest_files,
+    forget_manifest,
+    layered_files,
+    load_manifest,
+    save_manifest,
+    sha256_file,
+)
+from archiver.model import Article
+from archiver.paths import archive_lock
+from archiver.report import Reporter, SilentReporter
+from archiver.theme import theme_dir
+from archiver.writer import (
+    Renderer,
+    RenderError,
+    SiteWriter,
+    body_pattern,
+    body_placeholder,
+    clean_stale,
+    init_worker,
+    render_chunk,
+)
+
+if TYPE_CHECKING:
+    from archiver.render import PageSpec
+
+POOL_MIN = 64
+"""Below this many files or pages, work in-process: starting a pool costs more."""
+PARSE_CHUNK, RENDER_CHUNK = 48, 96
+CACHE_MODULES = ("model", "content", "markup", "cache")
+_SHA_NAME = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did; the CLI exits 1 when errors is not empty."""
+
+    articles: int
+    written: int
+    reused: int
+    deleted: int
+    errors: tuple[str, ...]
+    seconds: float
+    output: Path
+
+
+@dataclass(frozen=True)
+class BuildHooks:
+    """Optional callbacks for tools and tests: see pages rendered, act before the swap."""
+
+    on_rendered: Callable[[str], None] | None = None
+    before_swap: Callable[[Path], None] | None = None
+
+
+@dataclass
+class Content:
+    """Everything read from the content folder."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sha_of: dict[str, str] = field(default_factory=dict)
+    """Article slug -> sha256 of its content file."""
+    bodies: dict[str, str] = field(default_factory=dict)
+    """Content sha256 -> body HTML, for the files parsed in this build."""
+    stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+
+def build_site(
+    settings: Settings,
+    *,
+    clean: bool = False,
+    jobs: int | None = None,
+    strict: bool = False,
+    reporter: Reporter | None = None,
+    hooks: BuildHooks | None = None,
+) -> BuildReport:
+    """Build the site: read everything, render what changed in parallel, swap it in atomically."""
+    started = time.perf_counter()
+    with archive_lock(settings.state_path, "build"):
+        clean_stale(settings.output_path)
+        build = _Build(settings, clean, jobs or os.cpu_count() or 1, strict, reporter, hooks)
+        report = build.run()
+    return BuildReport(**{**report.__dict__, "seconds": time.perf_counter() - started})
+
+
+class _Build:
+    """One build run; the steps below read top to bottom."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clean: bool,
+        jobs: int,
+        strict: bool,
+        reporter: Reporter | None,
+        hooks: BuildHooks | None,
+    ) -> None:
+        self.settings, self.clean, self.jobs, self.strict = settings, clean, jobs, strict
+        self.reporter = reporter or SilentReporter()
+        self.hooks = hooks or BuildHooks()
+        self.output, self.state = settings.output_path, settings.state_path
+        self.content_dir = settings.content_path
+        previous = Manifest() if clean else load_manifest(self.state)
+        self.previous = previous if previous.output == str(self.output) else Manifest()
+        self.nonce = _nonce(self.state)
+        self.pool: ProcessPoolExecutor | None = None
+        self.writer: SiteWriter | None = None
+
+    def run(self) -> BuildReport:
+        """Skip everything when nothing changed; otherwise build and swap."""
+        scanned_ns = time.time_ns()
+        stats = scan_content(self.content_dir)
+        self.theme = layered_files(self.settings.path(self.settings.templates_dir), theme_dir())
+        self.theme_digests = digest_files(self.theme)
+        self.originals = _originals(self.content_dir)
+        self.code, self.config = code_fingerprint(), config_fingerprint(self.settings)
+        fingerprint = combine(
+            self.code, self.config, self.nonce, json.dumps([self.theme_digests, self.originals])
+        )
+        if not self.clean and self._unchanged(stats, fingerprint):
+            return self._unchanged_report()
+        self.writer = writer = SiteWriter(self.output, self.previous.outputs)
+        try:
+            return self._build(writer, stats, scanned_ns, fingerprint)
+        except RenderError as exc:
+            raise BuildError(f"{exc}; the previous site was left as it was") from None
+        finally:
+            self._stop_pool()
+            writer.abort()
+
+    def _build(
+        self,
+        writer: SiteWriter,
+        stats: dict[str, tuple[int, int]],
+        scanned_ns: int,
+        fingerprint: str,
+    ) -> BuildReport:
+        """Read, plan, render, copy, index, swap."""
+        from archiver.render import plan_pages
+        from archiver.taxonomy import build_archive
+
+        content = self._read(stats, scanned_ns)
+        self._stop_if_strict(content.errors)
+        archive = build_archive(content.articles, related_count=self.settings.related_count)
+        specs = plan_pages(
+            archive,
+            self.settings,
+            html_of=lambda a: body_placeholder(self.nonce, content.sha_of[a.slug]),
+            originals=frozenset(self.originals),
+        )
+        self._render(writer, self._plan(writer, specs), content.bodies)
+        self._copy_files(writer)
+        self._search(writer, archive.articles, content.sha_of)
+        errors = content.errors + writer.errors
+        self._stop_if_strict(writer.errors)
+        deleted = len(self.previous.outputs.keys() - writer.outputs.keys())
+        if self.hooks.before_swap:
+            self.hooks.before_swap(writer.tmp)
+        forget_manifest(self.state)
+        writer.swap()
+        manifest = Manifest(
+            output=str(self.output),
+            fingerprint=fingerprint,
+            scanned_ns=scanned_ns,
+            content=content.stats,
+            outputs=dict(sorted(writer.outputs.items())),
+            articles=dict(sorted(content.sha_of.items())),
+            errors=errors,
+            article_count=len(content.articles),
+        )
+        save_manifest(self.state, manifest)
+        return BuildReport(
+            len(content.articles), writer.written, writer.reused, deleted, tuple(errors), 0.0,
+            self.output,
+        )  # fmt: skip
+
+    # -- nothing changed -----------------------------------------------------------------------
+
+    def _unchanged(self, stats: dict[str, tuple[int, int]], fingerprint: str) -> bool:
+        """Same code, config, templates, originals and content files, and the site is intact."""
+        previous = self.previous
+        if previous.fingerprint != fingerprint or stats.keys() != previous.content.keys():
+            return False
+        for rel, (mtime, size) in stats.items():
+            old_mtime, old_size, sha = previous.content[rel]
+            if (mtime, size) != (old_mtime, old_size):
+                return False
+            if mtime + RACY_NS >= previous.scanned_ns and self._sha(rel) != sha:
+                return False
+        return _tree(self.output) == previous.outputs.keys()
+
+    def _unchanged_report(self) -> BuildReport:
+        """The report of a build that had nothing to do (bad files are reported again)."""
+        errors = tuple(self.previous.errors)
+        self._stop_if_strict(list(errors))
+        outputs = len(self.previous.outputs)
+        return BuildReport(self.previous.article_count, 0, outputs, 0, errors, 0.0, self.output)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _read(self, stats: dict[str, tuple[int, int]], scanned_ns: int) -> Content:
+        """Every content file, from the cache when its stat (or bytes) did not change."""
+        cache = ContentCache(self.state, code_fingerprint(CACHE_MODULES, search=False))
+        try:
+            rows = {} if self.clean else cache.rows()
+            known: dict[str, tuple[str, Article | None, str | None]] = {}
+            touched: dict[str, tuple[int, int]] = {}
+            todo: list[tuple[str, int, int]] = []
+            for rel, (mtime, size) in stats.items():
+                row = rows.get(rel)
+                trusted = row is not None and (row.mtime_ns, row.size) == (mtime, size)
+                if row is not None and not (trusted and mtime + RACY_NS < row.seen_ns):
+                    trusted = self._sha(rel) == row.sha
+                    touched.update({rel: (mtime, size)} if trusted else {})
+                if row is not None and trusted:
+                    known[rel] = (row.sha, load_article(row, self._path(rel)), row.error)
+                else:
+                    todo.append((rel, mtime, size))
+            parsed = self._parse(todo)
+            cache.store(parsed, scanned_ns)
+            cache.touch(touched, scanned_ns)
+            cache.prune(set(stats))
+        finally:
+            cache.close()
+        content = Content(bodies={p.sha: p.html for p in parsed if p.html is not None})
+        known.update({p.rel: (p.sha, p.article, p.error) for p in parsed})
+        self._collect(content, known, stats)
+        return content
+
+    def _collect(
+        self,
+        content: Content,
+        known: dict[str, tuple[str, Article | None, str | None]],
+        stats: dict[str, tuple[int, int]],
+    ) -> None:
+        """Articles and error lines in file order; a second file with a taken slug is refused."""
+        owner: dict[str, Path] = {}
+        for rel, (mtime, size) in stats.items():
+            sha, article, error = known[rel]
+            content.stats[rel] = (mtime, size, sha)
+            path = self._path(rel)
+            if article is None:
+                content.errors.append(f"{path}: {error}")
+            elif article.slug in owner:
+                other = owner[article.slug]
+                content.errors.append(
+                    f"{path}: duplicate slug '{article.slug}' (also used by {other})"
+                )
+            else:
+                owner[article.slug] = path
+                content.articles.append(article)
+                content.sha_of[article.slug] = sha
+
+    def _parse(self, todo: list[tuple[str, int, int]]) -> list[Parsed]:
+        """Parse and render Markdown for new or changed files, in the pool when there are many."""
+        if len(todo) < POOL_MIN or self.jobs == 1:
+            return parse_files(self.content_dir, todo)
+        pool = self._pool()
+        chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+        futures = [pool.submit(parse_files, self.content_dir, chunk) for chunk in chunks]
+        return [item for items in _results(futures) for item in items]
+
+    # -- planning and rendering ----------------------------------------------------------------
+
+    def _plan(
+        self, writer: SiteWriter, specs: Sequence[PageSpec]
+    ) -> list[tuple[PageSpec, set[str]]]:
+        """Claim every page; link the unchanged ones; return the rest with the bodies they need."""
+        from archiver.render import make_environment
+
+        templates = _TemplateDigests(make_environment(self.settings), self.theme_digests)
+        pattern = body_pattern(self.nonce, text=True)
+        todo: list[tuple[PageSpec, set[str]]] = []
+        base = self.code + self.config
+        for spec in specs:
+            text = json.dumps(spec.context, sort_keys=True, separators=(",", ":"))
+            digest = hashlib.sha256(
+                f"{base}{templates.of(spec.template)}{text}".encode()
+            ).hexdigest()
+            origin = f"{spec.template} ({spec.context.get('page', {}).get('title', spec.path)})"
+            if writer.claim(spec.path, digest, origin) and not writer.reuse(spec.path):
+                todo.append((spec, set(pattern.findall(text))))
+        return todo
+
+    def _render(
+        self, writer: SiteWriter, todo: list[tuple[PageSpec, set[str]]], bodies: dict[str, str]
+    ) -> None:
+        """Render the pages that changed, in chunks across the pool (in-process when few)."""
+        needed = set().union(*(shas for _, shas in todo)) - bodies.keys()
+        if needed:
+            cache = ContentCache(self.state, code_fingerprint(CACHE_MODULES, search=False))
+            try:
+                bodies = {**bodies, **cache.bodies(needed)}
+            finally:
+                cache.close()
+        if len(todo) < POOL_MIN or self.jobs == 1:
+            renderer = Renderer(self.settings, writer.tmp, self.nonce)
+            done: Iterable[list[str]] = (
+                renderer.render([spec], {s: bodies[s] for s in shas}) for spec, shas in todo
+            )
+        else:
+            pool = self._pool()
+            futures = []
+            for start in range(0, len(todo), RENDER_CHUNK):
+                chunk = todo[start : start + RENDER_CHUNK]
+                wanted = set().union(*(shas for _, shas in chunk))
+                specs = [spec for spec, _ in chunk]
+                futures.append(pool.submit(render_chunk, specs, {s: bodies[s] for s in wanted}))
+            done = _results(futures)
+        for paths in done:
+            writer.written += len(paths)
+            for path in paths:
+                if self.hooks.on_rendered:
+                    self.hooks.on_rendered(path)
+
+    # -- other files ---------------------------------------------------------------------------
+
+    def _copy_files(self, writer: SiteWriter) -> None:
+        """The theme's static files (archive overrides first) and the kept originals."""
+        for rel, path in self.theme.items():
+            if not rel.startswith("static/"):
+                continue
+            if writer.claim(rel, self.theme_digests[rel], "theme") and not writer.reuse(rel):
+                writer.copy(rel, path)
+        originals = self.content_dir / "originals"
+        for sha, name in self.originals.items():
+            rel = f"originals/{sha}.txt"
+            digest = combine("original", name, str((originals / name).stat().st_size))
+            if writer.claim(rel, digest, f"original {name}") and not writer.reuse(rel):
+                writer.copy(rel, originals / name)
+
+    def _search(
+        self, writer: SiteWriter, articles: Sequence[Article], sha_of: dict[str, str]
+    ) -> None:
+        """Update the Whoosh index and write the client search files (once search exists)."""
+        index, client = _search_module("index"), _search_module("client")
+        previous = self.previous.articles
+        if index is not None:
+            index.update_index(
+                self.settings,
+                articles,
+                changed={slug for slug, sha in sha_of.items() if previous.get(slug) != sha},
+                deleted=previous.keys() - sha_of.keys(),
+                clean=self.clean or not previous,
+                reporter=self.reporter,
+            )
+        if client is not None:
+            for page in client.client_pages(articles, self.settings):
+                digest = combine("search", hashlib.sha256(page.data).hexdigest())
+                if writer.claim(page.path, digest, "search index") and not writer.reuse(page.path):
+                    writer.write(page.path, page.data)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _stop_if_strict(self, errors: list[str]) -> None:
+        """--strict: report the bad files and stop before anything is written."""
+        if self.strict and errors:
+            for line in errors:
+                self.reporter.problem(line)
+            raise BuildError(
+                f"{len(errors)} problem(s) found; stopped (--strict), the site was not changed"
+            )
+
+    def _pool(self) -> ProcessPoolExecutor:
+        """The worker pool, started on first use (each worker makes its own Jinja environment)."""
+        if self.pool is None:
+            assert self.writer is not None
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                initializer=init_worker,
+                initargs=(self.settings, self.writer.tmp, self.nonce),
+            )
+        return self.pool
+
+    def _stop_pool(self) -> None:
+        """Stop the workers (waiting for running chunks, dropping queued ones)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _path(self, rel: str) -> Path:
+        """The content file of a relative path."""
+        return self.content_dir.joinpath(*rel.split("/"))
+
+    def _sha(self, rel: str) -> str:
+        """sha256 of a content file, or "" when it cannot be read."""
+        try:
+            return sha256_file(self._path(rel))
+        except OSError:
+            return ""
+
+
+class _TemplateDigests:
+    """Digest of a template together with every template it extends, includes or imports."""
+
+    def __init__(self, env: Any, digests: dict[str, str]) -> None:
+        self.env, self.digests = env, digests
+        self.known: dict[str, str] = {}
+
+    def of(self, name: str) -> str:
+        """The combined digest of name's template closure."""
+        if name not in self.known:
+            self.known[name] = combine(
+                *(f"{n}={self.digests.get(n, '')}" for n in self._closure(name))
+            )
+        return self.known[name]
+
+    def _closure(self, name: str) -> list[str]:
+        """name and every template it refers to (all templates if a reference is dynamic)."""
+        from jinja2 import meta
+
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            source = self.env.loader.get_source(self.env, current)[0]
+            for ref in meta.find_referenced_templates(self.env.parse(source)):
+                if ref is None:
+                    return sorted(n for n in self.digests if not n.startswith("static/"))
+                stack.append(ref)
+        return sorted(seen)
+
+
+def _results(futures: list[Future[Any]]) -> Iterable[Any]:
+    """Results in submission order; a failed chunk cancels the rest."""
+    try:
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _tree(root: Path) -> set[str]:
+    """Relative POSIX paths of every file under root (empty when root is missing)."""
+    found: set[str] = set()
+    prefix = len(str(root)) + 1
+    for folder, _, files in os.walk(root):
+        rel = folder[prefix:]
+        found.update(f"{rel}/{name}" if rel else name for name in files)
+    return found
+
+
+def _originals(content_dir: Path) -> dict[str, str]:
+    """Kept originals: sha256 -> file name (content/originals/<sha256>.<ext>), first by name."""
+    try:
+        names = sorted(os.listdir(content_dir / "originals"))
+    except OSError:
+        return {}
+    found: dict[str, str] = {}
+    for name in names:
+        sha = name.split(".", 1)[0]
+        if (
+            len(sha) == 64
+            and set(sha) <= _SHA_NAME
+            and (content_dir / "originals" / name).is_file()
+        ):
+            found.setdefault(sha, name)
+    return found
+
+
+def _nonce(state_dir: Path) -> str:
+    """This archive's secret marker for body placeholders (content cannot forge a placeholder)."""
+    path = state_dir / "body-nonce"
+    try:
+        nonce = path.read_text(encoding="ascii").strip()
+        if len(nonce) == 16 and set(nonce) <= _SHA_NAME:
+            return nonce
+    except (OSError, UnicodeDecodeError):
+        pass
+    from archiver.paths import atomic_write_text
+
+    nonce = secrets.token_hex(8)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, nonce)
+    return nonce
+
+
+def _search_module(name: str) -> ModuleType | None:
+    """archiver.search.<name>, or None while the search package does not provide it yet."""
+    module = f"archiver.search.{name}"
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name == module:
+            return None
+        raise

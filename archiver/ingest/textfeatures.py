@@ -1,0 +1,252 @@
+"""Per-line features of a page dump (size, punctuation, case, stop words) and Markdown escaping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from archiver.ingest import metadata as meta
+from archiver.ingest.boilerplate import BoilerplateModel, is_end_marker
+
+BAD, SHORT, GOOD = -1, 0, 1
+LANG_SAMPLE = 1000
+"""Characters of body text given to the language identifier (its cost grows with length)."""
+LONG_LINE = 250
+"""Lines at least this big (CJK weighing 3) are prose by size alone."""
+SENTENCE_SCAN = 600
+"""Characters of a line scanned for sentence ends (only small counts matter)."""
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_CLOSERS = "\"'”’»)]*_ "
+_TERMINAL = tuple(".!?。！？…:;")
+_SENTENCE_END = re.compile(r"[.!?。！？](?:[\"'”’»)\]]*)(?:\s|$)")
+_CJK_PROSE = re.compile(r"[，。、；！？]")
+_BRACKETS = tuple("【[『＜「《〔（(▉╠")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_URL = re.compile(r"https?://|www\.\w")
+_BYLINE_START = re.compile(
+    r"^(?:(?:written|posted|reported|words|story|text|photos?)\s+by|by|par|von|por|di|door|av|af|"
+    r"autor(?:a|in)?\s*:|author\s*:|text\s*:|texte\s*:)\s+\S",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """The union of the shipped stop-word lists (archiver/data/stopwords.txt)."""
+    text = resources.files("archiver").joinpath("data/stopwords.txt").read_text("utf-8")
+    words: set[str] = set()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            words.update(line.split(":", 1)[1].split())
+    return frozenset(words)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One non-empty dump line and the evidence about it."""
+
+    text: str
+    size: float
+    words: int
+    kind: int
+    score: float
+    terminal: bool
+    sentences: int
+    caps: bool
+    rule: bool
+    repeated: bool
+    is_date: bool
+    has_date: bool
+    is_byline: bool
+    ends: bool
+
+
+def _measure(text: str) -> tuple[float, int, float, int]:
+    """Size (CJK characters weigh 3), words (2 CJK characters = 1), stop-word share, CJK count.
+
+    Long lines are prose whatever their stop words: their share is not computed (reported 1.0).
+    """
+    cjk = len(_CJK.findall(text)) if not text.isascii() else 0
+    if len(text) + 2 * cjk >= LONG_LINE and cjk < len(text) // 2:
+        return len(text) + 2 * cjk, text.count(" ") + 1 + cjk // 2, 1.0, cjk
+    tokens = _WORD.findall(text.lower()) if cjk < len(text) // 2 else []
+    density = sum(map(stop_words().__contains__, tokens)) / len(tokens) if tokens else 0.0
+    words = (len(tokens) if tokens else len(text.split())) + cjk // 2
+    return len(text) + 2 * cjk, words, density, cjk
+
+
+def _is_caps(text: str) -> bool:
+    """An ALL-CAPS line of several words (teasers, section labels)."""
+    return len(text) >= 12 and text.upper() == text and text.lower() != text
+
+
+def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
+    """Features and score of one line."""
+    size, words, density, cjk = _measure(text)
+    terminal = text.rstrip(_CLOSERS).endswith(_TERMINAL)
+    sentences = len(_SENTENCE_END.findall(text, 0, SENTENCE_SCAN))
+    caps = _is_caps(text)
+    short = len(text) <= 160
+    rule = model.matches_rule(text)
+    has_date = short and _YEAR.search(text) is not None
+    is_date = has_date and meta.is_date_line(text)
+    is_byline = short and _BYLINE_START.match(text) is not None
+    linky = size < 200 and ("://" in text or "ww." in text) and _URL.search(text) is not None
+    prose = terminal or density >= 0.3 or size >= 250
+    if cjk >= 10 and cjk * 2 >= len(text):
+        prose = _CJK_PROSE.search(text) is not None or (
+            cjk >= 20 and not text.startswith(_BRACKETS)
+        )
+    if rule or repeated or (caps and words >= 4 and not terminal):
+        kind, score = BAD, -25.0
+    elif size >= 80 and prose and not linky:
+        kind, score = GOOD, size
+    elif size >= 30 and terminal and (density >= 0.15 or sentences >= 1) and not linky:
+        kind, score = SHORT, size * 0.3
+    else:
+        kind, score = SHORT, -(10.0 + max(0.0, 30.0 - size) * 0.3)
+    ends = rule and is_end_marker(text)
+    return Line(text, size, words, kind, score, terminal, sentences, caps, rule, repeated,
+                is_date, has_date, is_byline, ends)  # fmt: skip
+
+
+def analyse(texts: Sequence[str], model: BoilerplateModel) -> list[Line]:
+    """Features of every line; repetition evidence is ignored when it would eat most prose."""
+    flags = [model.is_repeated(t) for t in texts]
+    if any(flags):
+        prose = sum(len(t) for t in texts if len(t) >= 80)
+        eaten = sum(len(t) for t, flag in zip(texts, flags, strict=True) if flag and len(t) >= 80)
+        if eaten > 0.3 * prose:  # a re-scrape of an article already seen: trust the rules only
+            flags = [False] * len(texts)
+    return [_line(t, model, flag) for t, flag in zip(texts, flags, strict=True)]
+
+
+def token_set(text: str) -> frozenset[str]:
+    """Content tokens for overlap tests: words of 3+ letters, CJK character bigrams."""
+    tokens = {t.lower() for t in _LONG_WORD.findall(text)}
+    for run in _CJK_RUN.findall(text):
+        tokens.difference_update({run.lower()})
+        tokens.update(run[k : k + 2] for k in range(max(1, len(run) - 1)))
+    return frozenset(tokens - stop_words())
+
+
+@lru_cache(maxsize=1)
+def _stop_lists() -> tuple[tuple[str, ...], dict[str, tuple[tuple[int, float], ...]]]:
+    """Language codes and, per stop word, (language index, weight) pairs; a word shared by k
+    languages weighs 1/k in each."""
+    text = resources.files("archiver").joinpath("data/stopwords.txt").read_text("utf-8")
+    codes: list[str] = []
+    owners: dict[str, list[int]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            code, words = line.split(":", 1)
+            codes.append(code.strip())
+            for word in set(words.split()):
+                owners.setdefault(word, []).append(len(codes) - 1)
+    table = {w: tuple((k, 1.0 / len(ks)) for k in ks) for w, ks in owners.items()}
+    return tuple(codes), table
+
+
+_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("kana", re.compile(r"[\u3040-\u30ff]")),
+    ("han", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("ka", re.compile(r"[\u10a0-\u10ff]")),
+    ("hy", re.compile(r"[\u0530-\u058f]")),
+    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff]")),
+    ("devanagari", re.compile(r"[\u0900-\u097f]")),
+)
+_AMBIGUOUS_SCRIPTS = frozenset({"cyrillic", "arabic", "devanagari"})
+LANG_FALLBACK_SAMPLE = 400
+"""Characters given to py3langid when the cheap tests cannot decide."""
+
+
+def _script_language(sample: str) -> str | None:
+    """'ja'/'zh'/'ko'/'el'/... from the dominant non-Latin script, '' when it is ambiguous
+    (Cyrillic, Arabic, Devanagari), None for Latin-script text."""
+    if sample.isascii():
+        return None
+    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
+    letters = len(_LETTER.findall(sample))
+    if counts["kana"] and counts["kana"] + counts["han"] >= 0.3 * letters:
+        return "ja" if counts["kana"] >= 0.05 * (counts["kana"] + counts["han"]) else "zh"
+    if counts["han"] >= 0.3 * letters:
+        return "zh"
+    name, count = max(counts.items(), key=lambda item: item[1])
+    if count < 0.3 * letters:
+        return None
+    return "" if name in _AMBIGUOUS_SCRIPTS else name
+
+
+def _stopword_language(sample: str) -> str | None:
+    """The Latin-script language whose stop words dominate the sample, None if unclear."""
+    tokens = _WORD.findall(sample.lower())
+    if len(tokens) < 8:
+        return None
+    codes, table = _stop_lists()
+    scores = [0.0] * len(codes)
+    for token in tokens:
+        for k, weight in table.get(token, ()):
+            scores[k] += weight
+    ranked = sorted(range(len(codes)), key=scores.__getitem__, reverse=True)
+    top, second = scores[ranked[0]], scores[ranked[1]]
+    if top >= 3.0 and top >= 0.1 * len(tokens) and top >= 1.6 * second:
+        return codes[ranked[0]]
+    return None
+
+
+def language_of(text: str) -> str | None:
+    """ISO 639-1 code of the text: script test, then a stop-word vote, then py3langid
+    (on a short sample) only when those are ambiguous."""
+    sample = text[:LANG_SAMPLE]
+    if len(sample.strip()) < 20:
+        return None
+    code = _script_language(sample)
+    if code is None:
+        code = _stopword_language(sample)
+    if code:
+        return code
+    import py3langid
+
+    found, _score = py3langid.classify(sample[:LANG_FALLBACK_SAMPLE])
+    return str(found)
+
+
+_LEADING = re.compile(r"^(#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|(\d{1,9})([.)])(?=\s|$)|[=\-_*]{3,})")
+_SPECIAL = re.compile(r"[\\`*\[\]_<&]")
+_INLINE = re.compile(r"([\\`*\[\]])|(?<!\w)_|_(?!\w)|<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
+def _inline(match: re.Match[str]) -> str:
+    """The escaped form of one special character."""
+    text = match.group(0)
+    if text == "<":
+        return "&lt;"
+    if text == "&":
+        return "&amp;"
+    return "\\" + text
+
+
+def escape_paragraph(text: str) -> str:
+    """Escape Markdown syntax so a dump line renders as the literal text it is."""
+    if _SPECIAL.search(text) is not None:
+        text = _INLINE.sub(_inline, text)
+    match = _LEADING.match(text)
+    if match:
+        if match.group(2):
+            end = match.end(2)
+            text = text[:end] + "\\" + text[end:]
+        else:
+            text = "\\" + text
+    return text

@@ -1,0 +1,160 @@
+"""Markdown -> safe HTML (Python-Markdown, then the nh3 allowlist), plain text, reading time."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+import markdown
+import nh3
+
+EXTENSIONS = ("tables", "fenced_code", "sane_lists")
+"""Cheap, deterministic extensions (smarty and footnotes are left out: slow / id clashes)."""
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dfn",
+        "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+        "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+        "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr",
+        "u", "ul", "var",
+    }
+)  # fmt: skip
+"""No h1 (the page title is the only h1), no script/style/iframe/form/object/embed."""
+
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start", "reversed"},
+    "time": {"datetime"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+}
+"""No event handlers, no style, no class, no id (ids could hijack the page's own anchors)."""
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+"""Relative URLs are kept; javascript:, data:, vbscript: and every other scheme are dropped."""
+
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags={"script", "style", "iframe", "object", "embed", "template", "noscript"},
+    attributes=ALLOWED_ATTRIBUTES,
+    link_rel=None,
+    url_schemes=set(URL_SCHEMES),
+    strip_comments=True,
+)
+_LOCAL = threading.local()
+_POST = re.compile(r"<(a|img)\b([^>]*)>|</a>")
+_ATTR = re.compile(r'([a-z]+)="([^"]*)"')
+_EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
+_HEADING_1 = re.compile(r"<(/?)h1>")
+
+
+def _converter() -> markdown.Markdown:
+    """One Markdown instance per thread (instances are not thread-safe but are reusable)."""
+    md: markdown.Markdown | None = getattr(_LOCAL, "md", None)
+    if md is None:
+        md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+        _LOCAL.md = md
+    return md
+
+
+def render_markdown(text: str) -> str:
+    """Markdown -> HTML that is safe to embed: converted, then cleaned by the nh3 allowlist."""
+    md = _converter()
+    md.reset()
+    raw = md.convert(text)
+    raw = _HEADING_1.sub(r"<\1h2>", raw)
+    clean: str = _CLEANER.clean(raw)
+    return _postprocess(clean)
+
+
+def _postprocess(clean: str) -> str:
+    """Mark external links nofollow and turn images into links (never hot-linked)."""
+    depth = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal depth
+        tag, rest = match.group(1), match.group(2) or ""
+        if tag is None:
+            depth = max(0, depth - 1)
+            return match.group(0)
+        attrs = dict(_ATTR.findall(rest))
+        if tag == "a":
+            depth += 1
+            if _EXTERNAL.match(html.unescape(attrs.get("href", ""))):
+                return f'<a{rest} rel="nofollow noopener">'
+            return match.group(0)
+        alt = html.unescape(attrs.get("alt", "")).strip()
+        label = html.escape(f"[Image: {alt}]" if alt else "[Image]", quote=False)
+        src = attrs.get("src", "")
+        if depth or not _EXTERNAL.match(html.unescape(src)):
+            return label  # relative image paths point at files the archive does not have
+        return f'<a class="image-link" href="{src}" rel="nofollow noopener">{label}</a>'
+
+    return _POST.sub(fix, clean)
+
+
+_FENCE = re.compile(r"^\s*(```|~~~).*$", re.M)
+_IMAGE_MD = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK_MD = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_REF_LINK = re.compile(r"\[([^\]]*)\]\[[^\]]*\]")
+_LINK_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_LINE_MARK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)", re.M)
+_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|`+|~~)")
+_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M)
+_CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+)
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown -> readable plain text on one line (for summaries, reading time and search)."""
+    text = _FENCE.sub("", markdown_text)
+    text = _LINK_DEF.sub("", text)
+    text = _IMAGE_MD.sub(r"\1", text)
+    text = _LINK_MD.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _TAG.sub(" ", text)
+    text = _RULE.sub("", text)
+    text = _LINE_MARK.sub("", text)
+    text = _EMPHASIS.sub("", text)
+    text = html.unescape(text)
+    return " ".join(text.split())
+
+
+def summarise(text: str, limit: int = 200) -> str:
+    """Shorten plain text to about limit characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
+    return (cut or text[:limit]) + "…"
+
+
+def reading_time(text: str, *, wpm: int = 230, cjk_cpm: int = 500) -> int:
+    """Minutes to read text (at least 1): words at wpm, CJK characters at cjk_cpm."""
+    words, cjk = text_size(text)
+    return read_minutes(words, cjk, wpm=wpm, cjk_cpm=cjk_cpm)
+
+
+def read_minutes(words: int, cjk: int, *, wpm: int = 230, cjk_cpm: int = 500) -> int:
+    """Minutes to read so many words and CJK characters (at least 1)."""
+    return max(1, round(words / wpm + cjk / cjk_cpm))
+
+
+def text_size(text: str) -> tuple[int, int]:
+    """(words, CJK characters) of a text; CJK characters are not counted as words."""
+    if text.isascii() or not _CJK.search(text):
+        return len(text.split()), 0
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()), cjk
+
+
+def html_text(fragment: str) -> str:
+    """The visible text of a sanitised HTML fragment (for reading time from rendered bodies)."""
+    return html.unescape(_TAG.sub(" ", fragment))

@@ -1,0 +1,358 @@
+"""The Whoosh full-text index in ``.archiver/index``: schema, incremental updates, full rebuilds.
+
+Beside Whoosh's own files the index folder holds ``archiver-index.json``: the schema version and,
+per slug, a fingerprint of the indexed article. An update re-indexes the changed slugs, the
+deleted ones and any whose fingerprint disagrees; a missing, out-of-date or unreadable index is
+rebuilt from scratch with one notice line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import hashlib
+import json
+import os
+import re
+import shutil
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields, index
+from whoosh.analysis import Composable, Token
+from whoosh.lang.porter import stem
+
+from archiver.config import Settings
+from archiver.errors import ArchiverError, LockedError
+from archiver.model import Article, as_datetime, term_key
+from archiver.paths import atomic_write_text
+from archiver.report import Reporter
+from archiver.search.tokenize import STOP_WORDS, fold, plain_text
+
+SCHEMA_VERSION = 1
+META_NAME = "archiver-index.json"
+INDEX_NAME = "MAIN"
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+class IndexMissingError(ArchiverError):
+    """There is no usable search index yet."""
+
+
+class FoldStemAnalyzer(Composable):  # type: ignore[misc]
+    """One-pass analyser: fold case and accents, split words, drop stop words, Porter-stem."""
+
+    def __init__(self, stemming: bool = True) -> None:
+        self.stemming = stemming
+        self._cache: dict[str, str] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FoldStemAnalyzer) and other.stemming == self.stemming
+
+    def __hash__(self) -> int:
+        return hash(("FoldStemAnalyzer", self.stemming))
+
+    def stem_word(self, word: str) -> str:
+        """The indexed form of one folded word."""
+        return self._stem(word)
+
+    def _stem(self, word: str) -> str:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = stem(word) if self.stemming else word
+            if len(self._cache) < 200_000:
+                self._cache[word] = cached
+        return cached
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        """Yield the tokens of value (Whoosh's analyser protocol; one Token object reused)."""
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value).replace("\u2019", "'")
+        same_length = len(folded) == len(value)
+        for pos, match in enumerate(_WORD_RE.finditer(folded)):
+            word = match.group(0)
+            if word in STOP_WORDS:
+                if removestops:
+                    continue
+                token.stopped = True
+            else:
+                token.stopped = False
+            token.text = self._stem(word)
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                start, end = (match.start(), match.end()) if same_length else (0, 0)
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def schema() -> fields.Schema:
+    """The index schema (bump SCHEMA_VERSION whenever it changes)."""
+    text = FoldStemAnalyzer()
+    names = FoldStemAnalyzer(stemming=False)
+    return fields.Schema(
+        slug=fields.ID(unique=True, stored=True),
+        title=fields.TEXT(analyzer=text, stored=True, field_boost=4.0),
+        summary=fields.TEXT(analyzer=text, stored=True, field_boost=1.5),
+        body=fields.TEXT(analyzer=text, stored=True),
+        tags=fields.KEYWORD(commas=True, lowercase=True, scorable=True),
+        source=fields.KEYWORD(commas=True, lowercase=True),
+        authors=fields.TEXT(analyzer=names, stored=True),
+        published=fields.DATETIME(sortable=True),
+        date=fields.STORED,
+        source_name=fields.STORED,
+        tag_names=fields.STORED,
+        url=fields.STORED,
+        path=fields.STORED,
+    )
+
+
+def index_path(settings: Settings) -> Path:
+    """The folder of the Whoosh index."""
+    return (settings.root / settings.search.index_dir).resolve()
+
+
+def article_page(slug: str) -> str:
+    """Relative path of an article's page inside the site."""
+    return f"articles/{slug}.html"
+
+
+def _keywords(values: Sequence[str]) -> str:
+    """Comma-joined identity keys (case- and accent-insensitive) for a KEYWORD field."""
+    return ",".join(sorted({term_key(v).replace(",", " ") for v in values if term_key(v)}))
+
+
+def document(article: Article) -> dict[str, Any]:
+    """The Whoosh document for one article."""
+    published = article.published
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "summary": article.summary or "",
+        "body": plain_text(article.body),
+        "tags": _keywords(article.tags),
+        "source": _keywords([article.source] if article.source else []),
+        "authors": ", ".join(article.authors),
+        "published": as_datetime(article.sort_date).replace(tzinfo=None),
+        "date": published.isoformat() if published is not None else None,
+        "source_name": article.source,
+        "tag_names": list(article.tags),
+        "url": article.url,
+        "path": article_page(article.slug),
+    }
+
+
+def fingerprint(article: Article) -> str:
+    """A short hash of everything the index stores about an article."""
+    parts = (
+        article.title,
+        article.summary or "",
+        article.body,
+        "\x1f".join(article.tags),
+        article.source or "",
+        "\x1f".join(article.authors),
+        article.sort_date.isoformat(),
+        article.published.isoformat() if article.published else "",
+        article.url or "",
+    )
+    data = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    """The index's bookkeeping file, or None when it is missing or unreadable."""
+    try:
+        meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("docs"), dict):
+        return None
+    return meta
+
+
+def _write_meta(folder: Path, docs: Mapping[str, str]) -> None:
+    """Record the schema version and the fingerprint of every indexed slug."""
+    meta = {"schema": SCHEMA_VERSION, "docs": dict(sorted(docs.items()))}
+    atomic_write_text(folder / META_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")))
+
+
+def _problem(folder: Path, meta: dict[str, Any] | None) -> str | None:
+    """Why the existing index cannot be updated in place (None when it can)."""
+    if not folder.is_dir() or not any(folder.glob(f"_{INDEX_NAME}_*.toc")):
+        return "missing"
+    if meta is None:
+        return "its bookkeeping file is missing or unreadable"
+    if meta.get("schema") != SCHEMA_VERSION:
+        return "it was written by another version"
+    ix, error = _open(folder)
+    if ix is None:
+        return f"it cannot be read ({error})"
+    count = ix.doc_count()
+    ix.close()
+    if count != len(meta["docs"]):
+        return "it is out of step with the articles"
+    return None
+
+
+def update_index(
+    settings: Settings,
+    articles: Sequence[Article],
+    *,
+    changed: set[str],
+    deleted: set[str],
+    clean: bool,
+    reporter: Reporter,
+) -> None:
+    """Bring the Whoosh index in line with articles, re-indexing only what changed."""
+    folder = index_path(settings)
+    meta = None if clean else _read_meta(folder)
+    problem = None if clean else _problem(folder, meta)
+    if clean or problem is not None or meta is None:
+        if problem is not None:
+            word = "creating it" if problem == "missing" else "rebuilding it"
+            reporter.info(f"{folder}: search index {problem}; {word}")
+        _rebuild(folder, articles)
+        return
+    _update(folder, articles, meta["docs"], changed, deleted)
+
+
+def _writer(ix: Any, **kwargs: Any) -> Any:
+    """A Whoosh writer, turning another process's lock into one clear line."""
+    try:
+        return ix.writer(**kwargs)
+    except index.LockError:
+        raise LockedError(
+            f"{ix.storage.folder}: the search index is being written by another process"
+        ) from None
+
+
+def _update(
+    folder: Path,
+    articles: Sequence[Article],
+    indexed: Mapping[str, str],
+    changed: set[str],
+    deleted: set[str],
+) -> None:
+    """Re-index changed and unknown slugs and drop deleted ones, in one commit."""
+    current = {a.slug: a for a in articles}
+    gone = (set(indexed) - set(current)) | (deleted & set(indexed))
+    todo = sorted(s for s in current if s in changed or not indexed.get(s))
+    if not gone and not todo:
+        return
+    ix = index.open_dir(str(folder), indexname=INDEX_NAME)
+    try:
+        writer = _writer(ix)
+        # Mark every slug touched as unknown first: a crash before the final write forces a redo.
+        pending = {s: "" for s in (set(indexed) | set(todo))} | {
+            s: h for s, h in indexed.items() if s not in gone and s not in todo
+        }
+        _write_meta(folder, pending)
+        try:
+            for slug in sorted(gone):
+                writer.delete_by_term("slug", slug)
+            for slug in todo:
+                writer.update_document(**document(current[slug]))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    finally:
+        ix.close()
+    final = {s: h for s, h in indexed.items() if s in current}
+    final.update((s, fingerprint(current[s])) for s in todo)
+    _write_meta(folder, {s: h for s, h in final.items() if s in current})
+
+
+def _rebuild(folder: Path, articles: Sequence[Article]) -> None:
+    """Write a fresh index beside the old one, then swap it in."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _old_index_lock(folder):
+        fresh = folder.with_name(folder.name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        ix = index.create_in(str(fresh), schema(), indexname=INDEX_NAME)
+        writer = _writer(ix, limitmb=128)
+        try:
+            for article in articles:
+                writer.add_document(**document(article))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            ix.close()
+        _write_meta(fresh, {a.slug: fingerprint(a) for a in articles})
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(fresh, folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _old_index_lock(folder: Path) -> Iterator[None]:
+    """Hold the existing index's write lock (if there is a readable index) during a rebuild."""
+    ix, _ = _open(folder)
+    if ix is None:
+        yield
+        return
+    lock = ix.lock("WRITELOCK")
+    if not lock.acquire(False):
+        ix.close()
+        raise LockedError(f"{folder}: the search index is being written by another process")
+    try:
+        yield
+    finally:
+        lock.release()
+        ix.close()
+
+
+def open_index(settings: Settings) -> Any:
+    """Open the index for searching, or say clearly that there is none."""
+    folder = index_path(settings)
+    ix, _ = _open(folder)
+    if ix is None:
+        raise IndexMissingError(f"{folder}: no search index; run 'archiver build' first")
+    return ix
+
+
+def _open(folder: Path) -> tuple[Any, str]:
+    """Open the index, or return (None, why); Whoosh's leaked handles on failure are closed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return index.open_dir(str(folder), indexname=INDEX_NAME), ""
+        except Exception as exc:  # any failure to open means missing or corrupt
+            error = type(exc).__name__
+        gc.collect()  # close the file Whoosh left open, while its warning is silenced
+    return None, error
+
+
+def publication_date(value: str | None) -> dt.date | dt.datetime | None:
+    """The stored published value back as a date or datetime."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,205 @@
+"""Pages -> site/: a sibling temporary folder, unchanged files hard-linked, an atomic swap."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archiver.config import Settings
+from archiver.paths import safe_join
+
+if TYPE_CHECKING:
+    from archiver.render import PageSpec
+
+BODY_OPEN, BODY_CLOSE = "\ue000", "\ue001"
+"""Private-use marks around a body placeholder; the real HTML is put in after rendering."""
+
+
+class RenderError(Exception):
+    """One page could not be rendered; the message is ``PATH: reason``."""
+
+
+class SiteWriter:
+    """Builds the next site in a sibling temporary folder and swaps it in at the end.
+
+    Every path can be written once: a second claim of the same output path is refused and
+    reported naming both producers, so two articles can never overwrite each other's page.
+    """
+
+    def __init__(self, output: Path, previous: Mapping[str, str]) -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        self.output = output
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{output.name}.tmp-", dir=output.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o777 & ~umask)
+        self.previous = previous if output.is_dir() else {}
+        self.outputs: dict[str, str] = {}
+        self.origins: dict[str, str] = {}
+        self.errors: list[str] = []
+        self.written = 0
+        self.reused = 0
+        self._dirs: set[str] = set()
+
+    def claim(self, path: str, digest: str, origin: str) -> bool:
+        """Reserve an output path; False (and an error line) if something already claimed it."""
+        if path in self.origins:
+            first = self.origins[path]
+            self.errors.append(f"{path}: output written twice, by {first} and by {origin}")
+            return False
+        self.origins[path] = origin
+        self.outputs[path] = digest
+        return True
+
+    def reuse(self, path: str) -> bool:
+        """Hard-link the previous site's file if it was built from the same inputs."""
+        digest = self.outputs[path]
+        if self.previous.get(path) != digest:
+            return False
+        # Reused paths come from the manifest, which records only paths that went through
+        # safe_join when they were first written; the temporary tree holds no symlinks.
+        source, target = f"{self.output}/{path}", f"{self.tmp}/{path}"
+        self._parent(path)
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            try:
+                shutil.copyfile(source, target)
+            except OSError:
+                return False
+        self.reused += 1
+        return True
+
+    def target(self, path: str) -> Path:
+        """The safe location of a new output file in the temporary folder (parents created)."""
+        target = safe_join(self.tmp, path)
+        self._parent(path)
+        return target
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write a new file."""
+        self.target(path).write_bytes(data)
+        self.written += 1
+
+    def copy(self, path: str, source: Path) -> None:
+        """Copy a file (static asset, kept original) into the new site."""
+        shutil.copyfile(source, self.target(path))
+        self.written += 1
+
+    def _parent(self, path: str) -> None:
+        """Create the folder of an output path once."""
+        folder = path.rpartition("/")[0]
+        if folder and folder not in self._dirs:
+            os.makedirs(f"{self.tmp}/{folder}", exist_ok=True)
+            self._dirs.add(folder)
+
+    def swap(self) -> None:
+        """Put the new site in place of the old one with two renames, then remove the old one."""
+        old: Path | None = None
+        if self.output.exists() or self.output.is_symlink():
+            old = self.output.with_name(f"{self.output.name}.old-{secrets.token_hex(4)}")
+            os.rename(self.output, old)
+        try:
+            os.rename(self.tmp, self.output)
+        except BaseException:
+            if old is not None:
+                os.rename(old, self.output)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Throw the temporary folder away; the previous site was never touched."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def clean_stale(output: Path) -> None:
+    """Remove temporary and old site folders left behind by a killed build."""
+    if not output.parent.is_dir():
+        return
+    for pattern in (f"{output.name}.tmp-*", f"{output.name}.old-*"):
+        for stale in output.parent.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def body_placeholder(nonce: str, sha: str) -> str:
+    """What html_of returns: a short stand-in for an article body, filled in after rendering.
+
+    The ``<`` tells, after rendering, whether the template printed it raw (``|safe``: the body
+    goes in as HTML) or escaped (a feed's ``<content type="html">``: the body goes in escaped).
+    """
+    return f"{BODY_OPEN}{nonce}{sha}<{BODY_CLOSE}"
+
+
+def body_pattern(nonce: str, *, text: bool = False) -> re.Pattern[Any]:
+    """Finds body placeholders in rendered bytes (or, with text=True, in context JSON)."""
+    if text:
+        return re.compile(re.escape(f"\\ue000{nonce}") + "([0-9a-f]{64})<" + re.escape("\\ue001"))
+    raw = re.escape(f"{BODY_OPEN}{nonce}") + "([0-9a-f]{64})(<|&lt;)" + re.escape(BODY_CLOSE)
+    return re.compile(raw.encode("utf-8"))
+
+
+def _fill(match: re.Match[bytes], bodies: Mapping[str, str]) -> bytes:
+    """The body HTML for one placeholder: as is, or escaped like ``{{ html|xml }}`` does."""
+    from markupsafe import escape
+
+    from archiver.render import xml_text
+
+    html = bodies[match.group(1).decode("ascii")]
+    if match.group(2) == b"<":
+        return html.encode("utf-8")
+    return str(escape(xml_text(html))).encode("utf-8")
+
+
+class Renderer:
+    """Renders page specs into the temporary folder, filling in article bodies."""
+
+    def __init__(self, settings: Settings, root: Path, nonce: str) -> None:
+        from archiver.render import make_environment
+
+        self.env = make_environment(settings)
+        self.root = root
+        self.nonce = nonce.encode("ascii")
+        self.pattern = body_pattern(nonce)
+
+    def render(self, specs: Sequence[PageSpec], bodies: Mapping[str, str]) -> list[str]:
+        """Render and write each spec; returns their paths. Raises RenderError naming the page."""
+        from archiver.render import render_page
+
+        for spec in specs:
+            try:
+                data = self.pattern.sub(lambda m: _fill(m, bodies), render_page(self.env, spec))
+            except Exception as exc:
+                raise RenderError(f"{spec.path}: cannot render ({spec.template}): {exc}") from None
+            if self.nonce in data:
+                raise RenderError(f"{spec.path}: template {spec.template} altered an article body")
+            target = safe_join(self.root, spec.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return [spec.path for spec in specs]
+
+
+_RENDERER: list[Renderer] = []
+
+
+def init_worker(settings: Settings, root: Path, nonce: str) -> None:
+    """Process-pool initializer: Ctrl-C is the parent's business; one renderer per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(ImportError):
+        _RENDERER.append(Renderer(settings, root, nonce))
+
+
+def render_chunk(specs: Sequence[PageSpec], bodies: Mapping[str, str]) -> list[str]:
+    """Worker task: render a chunk of specs with this worker's renderer."""
+    return _RENDERER[0].render(specs, bodies)

@@ -1,0 +1,118 @@
+"""Benchmark `archiver build` on the md10k corpus: cold, nothing changed, one article edited.
+
+    .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N]
+
+Generates the corpus with ../shared/bench/make_corpus.py into bench/out/ (gitignored) when it
+is missing, then runs each scenario --runs times, every run in a fresh process (as a user would
+run the command), and prints the median wall time and the peak RSS of the build process and of
+its largest worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from archiver.build import build_site
+from archiver.config import Settings
+settings = Settings(root=Path(sys.argv[1]), content_dir=sys.argv[2])
+jobs = int(sys.argv[3]) or None
+report = build_site(settings, jobs=jobs)
+print(json.dumps({
+    "seconds": time.perf_counter() - t0,
+    "articles": report.articles, "written": report.written, "reused": report.reused,
+    "errors": len(report.errors),
+    "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+}))
+"""
+
+
+def corpus(n: int) -> Path:
+    """The Markdown corpus of n articles, generated once."""
+    folder = OUT / f"md{n // 1000}k"
+    if not folder.is_dir():
+        OUT.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(
+            [sys.executable, str(MAKE_CORPUS), "--n", str(n), "--markdown", str(tmp)], check=True
+        )
+        tmp.rename(folder)
+    return folder
+
+
+def run(archive: Path, content: Path, jobs: int) -> dict[str, float]:
+    """One build in a fresh process; wall time measured from outside."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(archive), str(content), str(jobs)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - start
+    return result
+
+
+def edit(content: Path, round_: int) -> None:
+    """Change the body of one article (a different one each round)."""
+    path = sorted(content.glob("*.md"))[round_ * 97 % 1000]
+    path.write_text(path.read_text(encoding="utf-8") + f"\nEdited in round {round_}.\n")
+
+
+def summary(name: str, runs: list[dict[str, float]]) -> None:
+    """Print the median and the peaks of one scenario."""
+    walls = [r["wall"] for r in runs]
+    print(
+        f"{name:<14} median {statistics.median(walls):6.2f} s  (runs: "
+        + ", ".join(f"{w:.2f}" for w in walls)
+        + f")  written {int(runs[-1]['written'])}, reused {int(runs[-1]['reused'])}, "
+        f"peak RSS main {max(r['rss_main_mb'] for r in runs):.0f} MB, "
+        f"worker {max(r['rss_worker_mb'] for r in runs):.0f} MB"
+    )
+
+
+def main() -> None:
+    """Run the three scenarios and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=0, help="0: the CPU count")
+    args = parser.parse_args()
+    pristine = corpus(args.n)
+    content = OUT / "content"
+    shutil.rmtree(content, ignore_errors=True)
+    shutil.copytree(pristine, content)
+    archive = OUT / "archive"
+    cold, unchanged, edited = [], [], []
+    for round_ in range(args.runs):
+        shutil.rmtree(archive, ignore_errors=True)
+        archive.mkdir(parents=True)
+        cold.append(run(archive, content, args.jobs))
+        unchanged.append(run(archive, content, args.jobs))
+        edit(content, round_)
+        edited.append(run(archive, content, args.jobs))
+    print(f"corpus: {int(cold[0]['articles'])} articles from {pristine}")
+    summary("cold", cold)
+    summary("no change", unchanged)
+    summary("one edit", edited)
+
+
+if __name__ == "__main__":
+    main()

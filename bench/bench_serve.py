@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Benchmark ``archiver serve``: edit-to-browser latency on the 10k corpus (target: <= 1.5 s).
+
+    python3 /work/shared/bench/make_corpus.py --n 10000 --markdown /tmp/md10k
+    .venv/bin/python bench/bench_serve.py [--corpus /tmp/md10k] [--work DIR] [--edits 5]
+
+The corpus is copied once into WORK/content (edits never touch the original). serve runs in a
+thread on a free port with the real build engine; Debian's chromium (Playwright) opens an article,
+the script rewrites that article's title, and the time until the page shows it is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archiver.config import Settings
+from archiver.content import content_files, read_article
+from archiver.paths import atomic_write_text
+from archiver.report import SilentReporter
+from archiver.serve import serve
+
+TARGET = 1.5
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def main() -> int:
+    """Run serve, edit an article N times, print the latencies; exit 1 over target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/md10k"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-serve"))
+    parser.add_argument("--edits", type=int, default=5)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"{args.corpus}: missing; run make_corpus.py --n 10000 --markdown {args.corpus}")
+        return 2
+    content = args.work / "content"
+    if not content.is_dir():
+        shutil.copytree(args.corpus, content)
+    settings = Settings(root=args.work.resolve())
+    target = content_files(content)[len(content_files(content)) // 2]
+    slug = read_article(target).slug
+    stop, ready = threading.Event(), threading.Event()
+    urls: list[str] = []
+    reporter = SilentReporter()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    started = time.perf_counter()
+    kwargs = {"port": 0, "stop": stop, "ready": on_ready}
+    thread = threading.Thread(target=serve, args=(settings, reporter), kwargs=kwargs)
+    thread.start()
+    if not ready.wait(1800):
+        print("serve did not start")
+        return 1
+    print(f"serve ready in {time.perf_counter() - started:.1f} s; editing {target.name}")
+    try:
+        latencies = measure(urls[0] + f"articles/{slug}.html", target, args.edits, reporter)
+    finally:
+        stop.set()
+        thread.join(30)
+    print("latencies: " + ", ".join(f"{x:.2f}" for x in latencies))
+    median = statistics.median(latencies)
+    print(f"median {median:.2f} s, max {max(latencies):.2f} s (target <= {TARGET} s)")
+    return 0 if median <= TARGET else 1
+
+
+def measure(url: str, article: Path, edits: int, reporter: SilentReporter) -> list[float]:
+    """Open the article page and time each edit until the browser shows the new title."""
+    from playwright.sync_api import expect, sync_playwright
+
+    latencies = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        for n in range(edits):
+            time.sleep(1.0)
+            title = f"Benchmark edit {n} {time.time():.0f}"
+            text = article.read_text(encoding="utf-8")
+            text = re.sub(r"(?m)^title: .*$", f'title: "{title}"', text, count=1)
+            began = time.perf_counter()
+            atomic_write_text(article, text)
+            expect(page.locator("h1").first).to_contain_text(title, timeout=60_000)
+            latencies.append(time.perf_counter() - began)
+            builds = [m for m in reporter.messages if m.startswith("Built in")]
+            print(f"edit {n}: {latencies[-1]:.2f} s ({builds[-1] if builds else 'no build'})")
+        browser.close()
+    return latencies
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+window.__archiverSearch.add("docs-000",{"d":[["heat-pump-subsidies","Heat pump subsidies extended for another year","A Jekyll-style front matter article (date, author, comma-separated tags).","2024-07-19"],["nordic-grid-winter","Nordic grid operators brace for a cold winter","Reserve capacity contracts were signed early after a dry autumn.","2024-07-02"]]});

@@ -1,0 +1,1 @@
+window.__archiverSearch.add("docs-001",{"d":[["council-budget-undated","Council publishes draft budget for consultation","An article whose publication date is unknown.",""],["rotterdam-shore-power","Rotterdam tests shore power for container ships","Berths at the Maasvlakte terminal will plug in moored vessels from next spring.","2023-03-14"]]});

@@ -1,0 +1,1 @@
+window.__archiverSearch.add("docs-002",{"d":[["hostile-title","\u003cscript\u003ealert(\"pwned\")\u003c/script\u003e \"Quoted\" \u0026 'apostrophes' \u003c/title\u003e\u003cb\u003ebold\u003c/b\u003e","Summary with \u003cimg src=x onerror=alert(1)\u003e and \"quotes\".","2022-11-30"]]});

@@ -1,0 +1,1 @@
+window.__archiverSearch.add("tags",{"lists":["!V","!K","!D","F","F","E","E"]});

@@ -1,0 +1,76 @@
+"""Boilerplate evidence: shipped rules, user rules, repeated lines across a batch."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from archiver.ingest.boilerplate import BoilerplateModel, line_counts, normalise_line, shipped_rules
+
+
+def test_normalise_line_folds_case_space_and_digits() -> None:
+    assert normalise_line("  © 2024  Metro\u00a0Daily ") == normalise_line("© 2019 metro daily")
+    assert normalise_line("ＡＢＣ") == "abc"
+
+
+def test_line_counts_counts_inputs_not_lines() -> None:
+    texts = ["Menu\nMenu\nStory one.", "Menu\nStory two.", "Menu\nStory two."]
+    counts = line_counts(texts)
+    assert counts["menu"] == 2  # the third input is identical to the second: counted once
+    assert counts["story one."] == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Skip to main content",
+        "Advertisement",
+        "Story continues below advertisement",
+        "Data & News supplied by www.cloudquote.io",
+        "Stock quotes supplied by Barchart",
+        "Quotes delayed at least 20 minutes.",
+        "By accessing this page, you agree to the following",
+        "Privacy Policy and Terms and Conditions.",
+        "© 2024 Metro Daily. All rights reserved.",
+        "We use cookies to improve your experience. By continuing you accept our Cookie Policy.",
+        "Read more: Officials weigh new rules",
+        "RELATED: SENATE PASSES BILL",
+        "Sign up for our newsletter",
+        "Share this article: Facebook Twitter Email",
+        "Lire aussi : Les critiques de la CNIL",
+    ],
+)
+def test_shipped_rules_match_chrome(line: str) -> None:
+    assert BoilerplateModel.empty().is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Secretary of State Antony Blinken said Thursday that the U.S. has real concerns.",
+        "Related to the budget, the minister said the cuts would be reversed next year.",
+        "Copyright law was at the heart of the case, the judge said.",
+        "The company said its newsletter business grew by a third last year.",
+        "Share prices fell sharply on Monday after the announcement.",
+    ],
+)
+def test_shipped_rules_spare_prose(line: str) -> None:
+    assert not BoilerplateModel.empty().is_boilerplate(line)
+
+
+def test_build_with_user_rules_known_counts_and_pickle() -> None:
+    texts = ["Menu\nA story.", "Menu\nAnother story.", "Menu\nThird story."]
+    model = BoilerplateModel.build(texts, extra_rules=[r"^sponsored by acme$"], min_repeat=3)
+    assert model.is_boilerplate("Menu") and model.is_boilerplate("Sponsored by ACME")
+    assert not model.is_boilerplate("A story.")
+    known = BoilerplateModel.build(["Footer line\nX."], known={"footer line": 5})
+    assert known.is_repeated("FOOTER   line")
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.is_boilerplate("Sponsored by ACME") and clone.repeated == model.repeated
+    assert len(model.rules) == len(shipped_rules()) + 1
+
+
+def test_bad_user_rule_is_reported() -> None:
+    with pytest.raises(ValueError, match="bad boilerplate rule"):
+        BoilerplateModel.build([], extra_rules=["(unclosed"])

@@ -1,0 +1,325 @@
+"""The build engine: incremental == clean, only what changed re-rendered, atomic, locked."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import archiver.build as build_module
+from archiver.build import BuildHooks, BuildReport, build_site
+from archiver.config import Settings
+from archiver.errors import BuildError, LockedError
+from archiver.paths import archive_lock
+from archiver.theme import theme_dir
+
+ARTICLES = {
+    "alpha.md": ("Alpha rises", "2023-01-05", ["Energy", "Europe"], "Wire One", "Alpha body."),
+    "beta.md": ("Beta falls", "2023-02-11", ["Energy"], "Wire Two", "Beta body text."),
+    "gamma.md": ("Gamma waits", "2024-03-20", ["Asia"], "Wire One", "Gamma *body*."),
+    "delta.md": ("Delta speaks", "2024-07-02", ["Europe", "Asia"], "Wire Three", "Delta body."),
+}
+
+
+def write_article(folder: Path, name: str, title: str, date: str, tags: list[str], source: str,
+                  body: str) -> Path:  # fmt: skip
+    """One content file with YAML front matter."""
+    path = folder / name
+    tag_list = ", ".join(tags)
+    path.write_text(
+        f"---\ntitle: {title}\npublished: {date}\ntags: [{tag_list}]\nsource: {source}\n---\n\n"
+        f"{body}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def make_archive(root: Path) -> Settings:
+    """A small archive folder with four articles."""
+    content = root / "content"
+    content.mkdir(parents=True)
+    for name, fields in ARTICLES.items():
+        write_article(content, name, *fields)
+    return Settings(root=root)
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under root."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def build(settings: Settings, **kwargs: object) -> tuple[BuildReport, list[str]]:
+    """Build in-process (jobs=1) and record which pages were rendered."""
+    rendered: list[str] = []
+    hooks = BuildHooks(on_rendered=rendered.append)
+    report = build_site(settings, jobs=1, hooks=hooks, **kwargs)  # type: ignore[arg-type]
+    return report, rendered
+
+
+@pytest.fixture(autouse=True)
+def _fixed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_archive(tmp_path / "archive")
+
+
+def test_first_build_writes_every_page(settings: Settings) -> None:
+    report, rendered = build(settings)
+    site = settings.output_path
+    assert report.errors == ()
+    assert report.articles == 4
+    assert report.reused == 0
+    assert {"index.html", "articles/alpha.html", "feed.atom", "static/style.css"} <= set(tree(site))
+    assert "<em>body</em>" in (site / "articles/gamma.html").read_text(encoding="utf-8")
+    assert report.written == len(tree(site))
+    assert len(rendered) == report.written - len(list((site / "static").rglob("*.*")))
+
+
+def test_nothing_changed_reuses_everything(settings: Settings) -> None:
+    first, _ = build(settings)
+    before = tree(settings.output_path)
+    second, rendered = build(settings)
+    assert (second.written, rendered) == (0, [])
+    assert second.reused == first.written
+    assert tree(settings.output_path) == before
+
+
+def test_edit_rerenders_only_the_article_and_pages_showing_it(settings: Settings) -> None:
+    build(settings)
+    content = settings.content_path
+    write_article(content, "beta.md", *ARTICLES["beta.md"][:4], "Beta body, edited.")
+    report, rendered = build(settings)
+    assert "articles/beta.html" in rendered
+    for other in ("alpha", "gamma", "delta"):
+        assert f"articles/{other}.html" not in rendered
+    assert "tags/asia.html" not in rendered  # beta is not tagged Asia
+    assert report.written == len(rendered)
+    assert report.reused > report.written
+    assert "Beta body, edited." in (settings.output_path / "articles/beta.html").read_text()
+
+
+def test_incremental_build_is_byte_identical_to_a_clean_build(
+    settings: Settings, tmp_path: Path
+) -> None:
+    build(settings)
+    content = settings.content_path
+    write_article(content, "beta.md", "Beta falls further", "2023-02-12", ["Energy", "Asia"],
+                  "Wire Two", "Beta body, edited.")  # fmt: skip
+    (content / "delta.md").unlink()
+    write_article(content, "epsilon.md", "Epsilon", "2022-05-05", ["Oceans"], "Wire Four", "E.")
+    incremental, _ = build(settings)
+    assert incremental.reused > 0 and incremental.deleted > 0
+    other = tmp_path / "other"
+    shutil.copytree(content, other / "content")
+    clean, _ = build(Settings(root=other), clean=True)
+    assert clean.reused == 0
+    assert tree(settings.output_path) == tree(other / "site")
+
+
+def test_pool_build_matches_in_process_build(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "POOL_MIN", 1)
+    report = build_site(settings, jobs=2)
+    assert report.errors == ()
+    other = tmp_path / "other"
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other))
+    assert tree(settings.output_path) == tree(other / "site")
+
+
+def test_template_override_rerenders_only_pages_using_it(settings: Settings) -> None:
+    build(settings)
+    templates = settings.path(settings.templates_dir)
+    (templates / "static").mkdir(parents=True)
+    robots = (theme_dir() / "robots.txt").read_text(encoding="utf-8")
+    (templates / "robots.txt").write_text(robots + "# custom\n", encoding="utf-8")
+    (templates / "static" / "style.css").write_text("body { color: red }\n", encoding="utf-8")
+    report, rendered = build(settings)
+    assert rendered == ["robots.txt"]
+    assert report.written == 2  # robots.txt and static/style.css
+    site = settings.output_path
+    assert (site / "robots.txt").read_text(encoding="utf-8").endswith("# custom\n")
+    assert (site / "static/style.css").read_text(encoding="utf-8") == "body { color: red }\n"
+
+
+def test_config_change_rerenders_pages(settings: Settings) -> None:
+    build(settings)
+    renamed = Settings(root=settings.root, title="Another Title")
+    _, rendered = build(renamed)
+    assert "index.html" in rendered and "articles/alpha.html" in rendered
+    assert "Another Title" in (settings.output_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_deleted_article_page_disappears(settings: Settings) -> None:
+    build(settings)
+    (settings.content_path / "gamma.md").unlink()
+    report, _ = build(settings)
+    assert not (settings.output_path / "articles/gamma.html").exists()
+    assert report.articles == 3 and report.deleted >= 1
+
+
+def test_clean_rebuilds_everything(settings: Settings) -> None:
+    first, _ = build(settings)
+    report, _ = build(settings, clean=True)
+    assert report.reused == 0 and report.written == first.written
+
+
+def test_same_size_edit_in_the_same_second_is_noticed(settings: Settings) -> None:
+    build(settings)
+    path = settings.content_path / "alpha.md"
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body.", "Alpha BODY."))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    build(settings)
+    assert "Alpha BODY." in (settings.output_path / "articles/alpha.html").read_text()
+
+
+def test_missing_output_file_is_restored(settings: Settings) -> None:
+    build(settings)
+    (settings.output_path / "articles/alpha.html").unlink()
+    _, rendered = build(settings)
+    assert rendered == ["articles/alpha.html"]
+    assert (settings.output_path / "articles/alpha.html").is_file()
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_failure_mid_build_leaves_previous_site_identical(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    build(settings)
+    before = tree(settings.output_path)
+    write_article(settings.content_path, "alpha.md", "Alpha changed", "2023-01-05", ["Energy"],
+                  "Wire One", "New body.")  # fmt: skip
+    import archiver.render
+
+    real = archiver.render.render_page
+    calls = {"n": 0}
+
+    def flaky(env: object, spec: object) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise failure
+        return real(env, spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archiver.render, "render_page", flaky)
+    expected = BuildError if isinstance(failure, Exception) else KeyboardInterrupt
+    with pytest.raises(expected):
+        build(settings)
+    assert tree(settings.output_path) == before
+    assert sorted(p.name for p in settings.root.iterdir()) == [".archiver", "content", "site"]
+    monkeypatch.setattr(archiver.render, "render_page", real)
+    build(settings)
+    assert "Alpha changed" in (settings.output_path / "articles/alpha.html").read_text()
+
+
+def test_failure_before_swap_hook_keeps_site(settings: Settings) -> None:
+    build(settings)
+    before = tree(settings.output_path)
+    (settings.content_path / "beta.md").unlink()
+
+    def stop(tmp: Path) -> None:
+        assert tmp.is_dir() and not (tmp / "articles/beta.html").exists()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_site(settings, jobs=1, hooks=BuildHooks(before_swap=stop))
+    assert tree(settings.output_path) == before
+
+
+def test_second_build_while_one_runs_is_refused(settings: Settings) -> None:
+    with archive_lock(settings.state_path, "test"), pytest.raises(LockedError) as info:
+        build_site(settings, jobs=1)
+    assert "\n" not in info.value.message
+    assert not settings.output_path.exists()
+
+
+def test_stale_temporary_folders_are_removed(settings: Settings) -> None:
+    stale = settings.root / "site.tmp-dead"
+    (stale / "articles").mkdir(parents=True)
+    old = settings.root / "site.old-dead"
+    old.mkdir()
+    build(settings)
+    assert not stale.exists() and not old.exists()
+
+
+def test_bad_content_files_are_reported_and_skipped(settings: Settings) -> None:
+    content = settings.content_path
+    (content / "broken.md").write_text("---\ntitle: [oops\n---\nBody\n", encoding="utf-8")
+    (content / "types.md").write_text("---\ntitle: Fine\ntags: 5\n---\nBody\n", encoding="utf-8")
+    (content / "notitle.md").write_text("---\nsummary: x\n---\nBody\n", encoding="utf-8")
+    (content / "latin1.md").write_bytes(b"---\ntitle: caf\xe9\n---\nBody\n")
+    report, _ = build(settings)
+    assert report.articles == 4
+    assert len(report.errors) == 4
+    for name in ("broken.md", "types.md", "notitle.md", "latin1.md"):
+        assert any(line.startswith(f"{content / name}: ") for line in report.errors), name
+    assert all("\n" not in line for line in report.errors)
+    assert (settings.output_path / "articles/alpha.html").is_file()
+    again, _ = build(settings)
+    assert again.errors == report.errors and again.written == 0
+
+
+def test_strict_stops_and_leaves_site_alone(settings: Settings) -> None:
+    build(settings)
+    before = tree(settings.output_path)
+    (settings.content_path / "broken.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    write_article(settings.content_path, "alpha.md", "Changed", "2023-01-05", [], "S", "B.")
+    with pytest.raises(BuildError, match="strict"):
+        build(settings, strict=True)
+    assert tree(settings.output_path) == before
+
+
+def test_duplicate_slug_never_overwrites(settings: Settings) -> None:
+    content = settings.content_path
+    (content / "a-first.md").write_text("---\ntitle: First\nslug: same\n---\nOne\n")
+    (content / "b-second.md").write_text("---\ntitle: Second\nslug: same\n---\nTwo\n")
+    report, _ = build(settings)
+    page = (settings.output_path / "articles/same.html").read_text(encoding="utf-8")
+    assert "First" in page and "Second" not in page
+    (line,) = [e for e in report.errors if "duplicate slug" in e]
+    assert str(content / "b-second.md") in line and str(content / "a-first.md") in line
+
+
+def test_originals_are_served_as_plain_text(settings: Settings) -> None:
+    data = b"<script>alert(1)</script>"
+    sha = hashlib.sha256(data).hexdigest()
+    originals = settings.content_path / "originals"
+    originals.mkdir()
+    (originals / f"{sha}.html").write_bytes(data)
+    (settings.content_path / "alpha.md").write_text(
+        f"---\ntitle: Alpha\nsource_sha256: {sha}\n---\nBody\n", encoding="utf-8"
+    )
+    build(settings)
+    site = settings.output_path
+    assert (site / f"originals/{sha}.txt").read_bytes() == data
+    assert not list(site.rglob("*.html.txt")) and not (site / f"originals/{sha}.html").exists()
+    assert f"originals/{sha}.txt" in (site / "articles/alpha.html").read_text(encoding="utf-8")
+
+
+def test_builds_are_deterministic(settings: Settings, tmp_path: Path) -> None:
+    build(settings)
+    other = tmp_path / "copy"
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other))
+    assert tree(settings.output_path) == tree(other / "site")
+
+
+def test_hostile_placeholder_text_is_not_filled(settings: Settings) -> None:
+    build(settings)
+    nonce = (settings.state_path / "body-nonce").read_text()
+    fake = "\ue000" + "0" * 16 + "a" * 64 + "<\ue001"
+    write_article(settings.content_path, "alpha.md", "Alpha", "2023-01-05", [], "S", fake)
+    report, _ = build(settings)
+    assert report.errors == ()
+    assert nonce not in (settings.output_path / "articles/alpha.html").read_text()

@@ -1,0 +1,47 @@
+"""The workflow commands' help: every command has a description, examples and exit codes."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli_workflow import check, export, serve, tags
+from archiver.config import Settings
+from archiver.report import SilentReporter
+
+
+def root_group() -> click.Group:
+    """A root group like archiver.cli's, holding the workflow commands."""
+
+    @click.group()
+    @click.pass_context
+    def root(ctx: click.Context) -> None:
+        ctx.obj = {"settings": Settings(), "reporter": SilentReporter()}
+
+    for command in (serve, check, tags, export):
+        root.add_command(command)
+    return root
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["serve"], ["check"], ["tags"], ["tags", "rename"], ["tags", "merge"], ["export"]],
+)
+def test_every_command_has_help_with_examples(argv: list[str]) -> None:
+    result = CliRunner().invoke(root_group(), [*argv, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert "Exit codes: 0 ok, 1 problems found or something failed, 2 usage error." in result.output
+    for line in result.output.splitlines():
+        if line.strip().startswith("archiver "):
+            assert line.strip().split()[1] in {"serve", "check", "tags", "export", "--config"}
+
+
+def test_merge_help_says_which_tag_stays() -> None:
+    result = CliRunner().invoke(root_group(), ["tags", "merge", "--help"])
+    assert "the first tag named is the one that stays" in result.output
+
+
+def test_unknown_flag_is_exit_2() -> None:
+    assert CliRunner().invoke(root_group(), ["check", "--nope"]).exit_code == 2

@@ -1,0 +1,111 @@
+"""The client search index: encoding, sharding, safety of the JS payloads, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.config import Settings
+from archiver.model import Article, Page
+from archiver.search.client import client_pages, decode_ids, encode_ids, shard_counts
+from archiver.search.tokenize import STOP_WORDS, plain_text, words
+
+_CALL = re.compile(r'^window\.__archiverSearch\.add\("([a-z0-9-]+)",(.*)\);\n$', re.S)
+
+
+def payloads(pages: list[Page]) -> dict[str, Any]:
+    """Name -> decoded JSON data of every index file."""
+    out: dict[str, Any] = {}
+    for page in pages:
+        match = _CALL.match(page.data.decode("utf-8"))
+        assert match, page.path
+        assert page.path == f"search/{match.group(1)}.js"
+        out[match.group(1)] = json.loads(match.group(2))
+    return out
+
+
+def corpus(n: int) -> list[Article]:
+    """n articles with a shared word, a unique word each, tags, sources and years."""
+    return [
+        Article(
+            title=f"Report number {i} about harbour{i:04d}",
+            slug=f"report-{i:04d}",
+            body=f"The common word appears here. Unique token zq{i:04d}x. " * (1 + i % 4),
+            summary="A summary with the </script><b>hostile</b> text\u2028and a separator.",
+            published=dt.date(2015 + i % 5, 1 + i % 12, 1 + i % 28),
+            source=["Alpha News", "Beta Post"][i % 2],
+            tags=("Common", f"Group {i % 7}"),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    "ids", [[], [0], [0, 1, 2], [5, 31, 32, 33, 1023, 1024, 50_000], list(range(0, 600, 2))]
+)
+def test_encode_decode_round_trip(ids: list[int]) -> None:
+    total = max(ids, default=0) + 1
+    encoded = encode_ids(ids, total)
+    assert decode_ids(encoded) == ids
+    assert re.fullmatch(r"[!A-Za-z0-9+/]*", encoded)
+
+
+def test_dense_lists_become_bitmaps() -> None:
+    assert encode_ids(list(range(1000)), 1000).startswith("!")
+    assert not encode_ids([3, 900], 1000).startswith("!")
+
+
+def test_pages_are_safe_deterministic_and_complete(tmp_path: Path) -> None:
+    articles = corpus(120)
+    settings = Settings(root=tmp_path)
+    pages = client_pages(articles, settings)
+    assert [p.data for p in pages] == [p.data for p in client_pages(articles[::-1], settings)]
+    for page in pages:
+        text = page.data.decode("utf-8")
+        assert "<" not in text and ">" not in text and "\u2028" not in text
+    data = payloads(pages)
+    meta = data["meta"]
+    assert isinstance(meta, dict)
+    assert meta["n"] == 120
+    assert meta["stop"] == sorted(STOP_WORDS)
+    assert meta["sources"] == ["Alpha News", "Beta Post"]
+    assert [y[0] for y in meta["years"]] == [2019, 2018, 2017, 2016, 2015]
+    assert sum(y[2] for y in meta["years"]) == 120
+    terms = {k: v for name, d in data.items() if name.startswith("terms-") for k, v in d.items()}
+    assert "the" not in terms and "the" in data["stop-000"]
+    assert len(decode_ids(terms["common"][2])) + len(decode_ids(terms["common"][1])) == 120
+    doc_ids = decode_ids(terms["zq0007x"][1] or terms["zq0007x"][2])
+    assert len(doc_ids) == 1
+    per = meta["per"]
+    doc = data[f"docs-{doc_ids[0] // per:03d}"]["d"][doc_ids[0] % per]
+    assert doc[0] == "report-0007" and doc[1] == "Report number 7 about harbour0007"
+    assert "</script>" in doc[2]  # stored as text; escaped in the file, decoded by JSON
+    first = meta["shards"]
+    assert first == sorted(first)
+    for number, start in enumerate(first):
+        assert min(data[f"terms-{number:03d}"]) == start
+
+
+def test_file_budget() -> None:
+    assert sum(shard_counts(9496, 12_000_000, 2_500_000)) + 3 <= 9496 // 50
+    terms, docs = shard_counts(10, 1000, 1000)
+    assert terms >= 1 and docs >= 1
+
+
+def test_words_and_plain_text() -> None:
+    assert words("Russia’s Président, the U.S. and don't 2024 x") == [
+        "russia",
+        "president",
+        "the",
+        "and",
+        "dont",
+        "2024",
+    ]
+    assert plain_text("## Head\n\nSee [the *link*](http://x.org) and <b>bold</b>.") == (
+        "Head\n\nSee the link and bold ."
+    )

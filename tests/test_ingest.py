@@ -1,0 +1,198 @@
+"""`archiver ingest` end to end on real files: the seed, a synthetic batch, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.content import content_files, read_article
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "fixtures" / "raw" / "000_f939df497fa72000.txt"
+EXPECTED = SHARED / "fixtures" / "expected" / "000_f939df497fa72000.json"
+
+
+def run(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run the CLI in a folder; returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = runner.invoke(cli, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic corpus with known answers (make_corpus.py from ../shared)."""
+    if not (SHARED / "bench" / "make_corpus.py").is_file():
+        pytest.fail("../shared/bench/make_corpus.py is missing: the CI copy of shared/ is required")
+    out = tmp_path_factory.mktemp("corpus")
+    subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "bench" / "make_corpus.py"),
+            "--n",
+            "60",
+            "--out",
+            str(out / "raw"),
+            "--manifest",
+            str(out / "m.jsonl"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def _norm(text: str) -> str:
+    for a, b in (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'"), ("\u00a0", " ")):
+        text = text.replace(a, b)
+    return " ".join(text.split())
+
+
+def test_seed_article_meets_every_expectation(tmp_path: Path) -> None:
+    code, _, err = run(["ingest", str(SEED), "--content", str(tmp_path / "content")], tmp_path)
+    assert code == 0, err
+    expected = json.loads(EXPECTED.read_text())
+    (path,) = content_files(tmp_path / "content")
+    article = read_article(path)
+    assert _norm(article.title) == _norm(expected["title"])
+    assert _norm(article.summary or "") == _norm(expected["summary"])
+    assert article.source == expected["source"]
+    assert list(article.authors) == expected["authors"]
+    assert list(article.credits) == expected["credits"]
+    assert article.published is None and article.archived is not None
+    paragraphs = [p for p in article.body.split("\n\n") if p.strip()]
+    assert len(paragraphs) == expected["body_paragraph_count"]
+    assert _norm(paragraphs[0]).startswith(_norm(expected["body_first_paragraph_starts_with"]))
+    assert _norm(paragraphs[-1]).endswith(_norm(expected["body_last_paragraph_ends_with"]))
+    for junk in expected["body_must_not_contain"]:
+        assert junk not in article.body
+    for tag in expected["tags_must_include"]:
+        assert tag in article.tags
+    for tag in expected["tags_must_not_include"]:
+        assert tag not in article.tags
+    assert article.source_file == SEED.name
+    original = tmp_path / "content" / "originals" / f"{article.source_sha256}.txt"
+    assert original.read_bytes() == SEED.read_bytes()
+
+
+def test_synthetic_batch_duplicates_and_bad_inputs(corpus: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    code, out, err = run(
+        ["ingest", str(corpus / "raw"), "--content", str(content), "--json"], tmp_path
+    )
+    assert code == 1  # the empty and blank files fail; the rest is written
+    report = json.loads(out)
+    manifest = [json.loads(line) for line in (corpus / "m.jsonl").read_text().splitlines()]
+    status = {item["input"]: item for item in report["inputs"]}
+    for entry in manifest:
+        got = status[entry["file"]]
+        if entry["kind"] in ("exact_dup", "near_dup"):
+            assert got["status"] == "duplicate", entry
+        elif entry["kind"] in ("empty", "blank", "stub"):
+            assert got["status"] == "failed" and got["reason"], entry
+        else:
+            assert got["status"] == "new", (entry, got)
+    written = {read_article(p).title for p in content_files(content)}
+    originals = [
+        e for e in manifest if e["kind"] not in ("exact_dup", "near_dup", "empty", "blank", "stub")
+    ]
+    assert len(written) == len(originals)  # no false merge: every distinct article kept
+    for line in err.splitlines():
+        if ": " in line and "ingest:" not in line:
+            assert "\n" not in line and "Traceback" not in line
+
+
+def test_rerun_is_unchanged_and_hand_edits_survive_force(corpus: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    run(["ingest", str(corpus / "raw"), "--content", str(content)], tmp_path)
+    before = {p: p.read_bytes() for p in content.rglob("*") if p.is_file()}
+    _, out, _ = run(["ingest", str(corpus / "raw"), "--content", str(content), "--json"], tmp_path)
+    counts = json.loads(out)["counts"]
+    assert counts["new"] == 0 and counts["updated"] == 0 and counts["unchanged"] > 40
+    assert {p: p.read_bytes() for p in content.rglob("*") if p.is_file()} == before
+    edited = content_files(content)[0]
+    edited.write_text(edited.read_text().replace("title:", "title: EDITED", 1))
+    edited_bytes = edited.read_bytes()
+    _, out, _ = run(
+        ["ingest", str(corpus / "raw"), "--content", str(content), "--force", "--json"], tmp_path
+    )
+    assert json.loads(out)["counts"]["kept"] == 1
+    assert edited.read_bytes() == edited_bytes
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    code, _, err = run(
+        ["ingest", str(SEED), "--content", str(tmp_path / "c"), "--dry-run"], tmp_path
+    )
+    assert code == 0 and "1 new" in err
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").rglob("*.md"))
+
+
+def test_hostile_and_bad_inputs(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    body = "\n\n".join(
+        f"This is paragraph {i} of a perfectly ordinary article about municipal budgets, "
+        "with enough words to look like real reporting from the city council meeting."
+        for i in range(8)
+    )
+    (raw / "xss.txt").write_text(f"</script><script>alert(1)</script> Budget fight\n\n{body}\n")
+    (raw / "traversal.txt").write_text(f"../../../etc/passwd\n\n{body.replace('budgets', 'x')}\n")
+    (raw / "yaml.txt").write_text(
+        f"title: [x] --- &a *a !!python/object\n\n{body.replace('budgets', 'parks')}\n"
+    )
+    (raw / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (raw / "fake.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (raw / "empty.txt").write_bytes(b"")
+    (raw / "big.txt").write_text("x" * 5000)
+    (tmp_path / "archiver.toml").write_text("[ingest]\nmax_bytes = 4000\n")
+    code, out, err = run(["ingest", "raw", "--json"], tmp_path)
+    assert code == 1
+    items = {i["input"]: i for i in json.loads(out)["inputs"]}
+    assert items["image.png"]["status"] == "skipped"
+    assert "PNG" in items["fake.txt"]["reason"]
+    assert "empty" in items["empty.txt"]["reason"]
+    assert "too large" in items["big.txt"]["reason"]
+    content = tmp_path / "content"
+    files = content_files(content)
+    assert len(files) == 3
+    assert all(p.parent == content for p in files)
+    titles = {read_article(p).title for p in files}
+    assert any("<script>" in t for t in titles)  # kept as text; escaped at render time
+    assert "Traceback" not in err
+
+
+def test_unknown_path_and_usage_errors(tmp_path: Path) -> None:
+    code, _, err = run(["ingest", "nope", "--content", str(tmp_path / "c")], tmp_path)
+    assert code == 1 and "nope: no such file or folder" in err
+    code, _, _ = run(["ingest"], tmp_path)
+    assert code == 2
+    code, _, _ = run(["ingest", "x", "--jobs", "0"], tmp_path)
+    assert code == 2
+
+
+def test_markdown_inputs_are_validated_and_imported(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.md").write_text("---\ntitle: Imported piece\ntags: [Alpha, Beta]\n---\nText.\n")
+    (raw / "bad.md").write_text("---\ntitle: [broken\n---\nText.\n")
+    code, out, _ = run(["ingest", "raw", "--json"], tmp_path)
+    assert code == 1
+    items = {i["input"]: i for i in json.loads(out)["inputs"]}
+    assert items["good.md"]["status"] == "new"
+    assert "broken YAML" in items["bad.md"]["reason"]
+    (path,) = content_files(tmp_path / "content")
+    assert read_article(path).tags == ("Alpha", "Beta")

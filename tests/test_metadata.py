@@ -1,0 +1,106 @@
+"""Bylines, credit lines, publishers, stated dates and URLs in page text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from archiver.ingest.metadata import (
+    clean_authors,
+    find_url,
+    is_date_line,
+    parse_byline,
+    parse_credit_line,
+    parse_date,
+    source_from_copyright,
+)
+
+EST = dt.timezone(dt.timedelta(hours=-5))
+EDT = dt.timezone(dt.timedelta(hours=-4))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Published December 19, 2024 6:24pm EST", dt.datetime(2024, 12, 19, 18, 24, tzinfo=EST)),
+        (
+            "Published 6:24 PM EST, Thu December 19, 2024",
+            dt.datetime(2024, 12, 19, 18, 24, tzinfo=EST),
+        ),
+        ("Updated on: 2024-12-19 23:24 UTC", dt.datetime(2024, 12, 19, 23, 24, tzinfo=dt.UTC)),
+        ("July 4, 2023 · 9:05 AM ET", dt.datetime(2023, 7, 4, 9, 5, tzinfo=EDT)),
+        ("24 July 2015", dt.date(2015, 7, 24)),
+        ("By JEFFREY GETTLEMAN JAN. 13, 2017", dt.date(2017, 1, 13)),
+        ("Publié le 14 mars 2023 à 21h15", dt.datetime(2023, 3, 14, 21, 15)),
+        ("19 de diciembre de 2024", dt.date(2024, 12, 19)),
+        ("Veröffentlicht am 9. Januar 2024", dt.date(2024, 1, 9)),
+        ("04.05.2015", dt.date(2015, 5, 4)),
+        ("No date here, only 42 numbers", None),
+        ("February 30, 2020", None),
+    ],
+)
+def test_parse_date(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text) == expected
+
+
+def test_is_date_line() -> None:
+    assert is_date_line("Published December 19, 2024 6:24pm EST")
+    assert is_date_line("Updated on: 2024-12-19 23:24 UTC")
+    assert not is_date_line(
+        "The council said on December 19, 2024 that the river plan would go ahead."
+    )
+
+
+def test_credit_line_splits_authors_credits_and_source() -> None:
+    credit = parse_credit_line(
+        "Fox News\u2019 Chris Pandolfo, Timothy H.J. Nerozzi and The Associated Press "
+        "contributed to this report. "
+    )
+    assert credit is not None
+    assert credit.authors == ("Chris Pandolfo", "Timothy H.J. Nerozzi")
+    assert credit.credits == ("The Associated Press",)
+    assert credit.source == "Fox News"
+    other = parse_credit_line("Ana Lopez and Bo Li contributed reporting from Lagos.")
+    assert other is not None and other.authors == ("Ana Lopez", "Bo Li") and other.source is None
+    assert parse_credit_line("The minister said the plan would go ahead.") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "authors", "source"),
+    [
+        ("By Ana Lopez and Bo Li | Channel 9 News", ("Ana Lopez", "Bo Li"), "Channel 9 News"),
+        ("By JEFFREY GETTLEMAN JAN. 13, 2017", ("Jeffrey Gettleman",), None),
+        ("Par Camille Dupont et Julien Moreau", ("Camille Dupont", "Julien Moreau"), None),
+        ("Von Anna Schmidt", ("Anna Schmidt",), None),
+        ("By Jane Roe, Senior Reporter", ("Jane Roe",), None),
+    ],
+)
+def test_parse_byline(line: str, authors: tuple[str, ...], source: str | None) -> None:
+    credit = parse_byline(line)
+    assert credit is not None
+    assert credit.authors == authors
+    assert credit.source == source
+
+
+def test_bare_names_only_when_asked() -> None:
+    assert parse_byline("Ana Lopez and Grace B. M. Singh") is None
+    credit = parse_byline("Ana Lopez and Grace B. M. Singh", bare_names=True)
+    assert credit is not None and credit.authors == ("Ana Lopez", "Grace B. M. Singh")
+    assert parse_byline("The river rose again.", bare_names=True) is None
+
+
+def test_clean_authors_separates_organisations() -> None:
+    persons, orgs = clean_authors(["By Jane Roe and Reuters", "John Smith; AP Staff"])
+    assert persons == ["Jane Roe", "John Smith"]
+    assert orgs == ["Reuters", "AP Staff"]
+
+
+def test_url_and_copyright_source() -> None:
+    lines = ["Menu", "https://example.org", "https://example.org/news/2024/river-plan", "Text."]
+    assert find_url(lines) == "https://example.org/news/2024/river-plan"
+    assert find_url(["Data & News supplied by www.cloudquote.io"]) is None
+    assert source_from_copyright("© 2024 Metro Daily. All rights reserved.") == "Metro Daily"
+    assert (
+        source_from_copyright("Copyright 2024 The Associated Press. All rights reserved.") is None
+    )

@@ -1,0 +1,144 @@
+"""The Whoosh index: built from Article objects, updated incrementally, rebuilt when broken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from whoosh import index as windex
+
+from archiver.config import Settings
+from archiver.errors import LockedError
+from archiver.model import Article
+from archiver.report import SilentReporter
+from archiver.search.index import INDEX_NAME, META_NAME, index_path, update_index
+
+
+def sample_articles() -> list[Article]:
+    """A handful of articles with distinct words, tags, sources and dates."""
+    return [
+        Article(
+            title="Volcano erupts near Reykjavik",
+            slug="volcano-erupts",
+            body="Lava flows reached the **coastal** road. Scientists measured sulphur.",
+            summary="An eruption in Iceland.",
+            published=dt.date(2023, 11, 10),
+            source="Nordic Wire",
+            authors=("Anna Jónsdóttir",),
+            tags=("Iceland", "Volcanoes"),
+        ),
+        Article(
+            title="Central bank raises interest rates",
+            slug="bank-rates",
+            body="The central bank raised rates to fight inflation. Markets fell sharply.",
+            published=dt.datetime(2022, 5, 4, 9, 30, tzinfo=dt.UTC),
+            source="Money Daily",
+            authors=("Piet de Vries",),
+            tags=("Economy", "Inflation"),
+        ),
+        Article(
+            title="Football final ends in penalties",
+            slug="football-final",
+            body="The final went to penalties after extra time. Fans celebrated in the streets.",
+            published=dt.date(2021, 7, 11),
+            source="Sport Now",
+            tags=("Football",),
+        ),
+    ]
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    """Settings rooted in a temporary archive folder."""
+    return Settings(root=tmp_path)
+
+
+def indexed_slugs(settings: Settings) -> set[str]:
+    """Slugs stored in the index."""
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        return {fields["slug"] for fields in searcher.all_stored_fields()}
+
+
+def build(settings: Settings, articles: list[Article], **kwargs: object) -> SilentReporter:
+    """Run update_index with defaults; return the reporter."""
+    reporter = SilentReporter()
+    options: dict[str, object] = {"changed": set(), "deleted": set(), "clean": False}
+    options.update(kwargs)
+    update_index(settings, articles, reporter=reporter, **options)  # type: ignore[arg-type]
+    return reporter
+
+
+def test_first_build_creates_index_with_one_notice(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    reporter = build(settings, sample_articles())
+    assert indexed_slugs(settings) == {"volcano-erupts", "bank-rates", "football-final"}
+    assert len(reporter.messages) == 1 and "creating it" in reporter.messages[0]
+    assert index_path(settings) == (tmp_path / ".archiver" / "index").resolve()
+    meta = json.loads((index_path(settings) / META_NAME).read_text())
+    assert sorted(meta["docs"]) == ["bank-rates", "football-final", "volcano-erupts"]
+
+
+def test_clean_build_is_silent_and_incremental_update_touches_only_changes(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles, clean=True)
+    changed = replace(articles[0], title="Volcano quietens near Reykjavik")
+    reporter = build(
+        settings, [changed, articles[1]], changed={"volcano-erupts"}, deleted={"football-final"}
+    )
+    assert reporter.messages == []
+    assert indexed_slugs(settings) == {"volcano-erupts", "bank-rates"}
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        titles = {f["slug"]: f["title"] for f in searcher.all_stored_fields()}
+    assert titles["volcano-erupts"] == "Volcano quietens near Reykjavik"
+
+
+def test_article_missing_from_index_is_added_even_if_not_reported_changed(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles[:2], clean=True)
+    build(settings, articles)
+    assert "football-final" in indexed_slugs(settings)
+
+
+@pytest.mark.parametrize("damage", ["meta", "schema", "segments"])
+def test_broken_index_is_rebuilt_with_one_notice(tmp_path: Path, damage: str) -> None:
+    settings = settings_for(tmp_path)
+    build(settings, sample_articles(), clean=True)
+    folder = index_path(settings)
+    if damage == "meta":
+        (folder / META_NAME).write_text("{not json")
+    elif damage == "schema":
+        meta = json.loads((folder / META_NAME).read_text())
+        meta["schema"] = -1
+        (folder / META_NAME).write_text(json.dumps(meta))
+    else:
+        for toc in folder.glob("_MAIN_*.toc"):
+            toc.write_bytes(b"garbage")
+    reporter = build(settings, sample_articles())
+    assert len(reporter.messages) == 1
+    assert "rebuilding it" in reporter.messages[0]
+    assert indexed_slugs(settings) == {"volcano-erupts", "bank-rates", "football-final"}
+
+
+def test_concurrent_writer_is_one_clear_error(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles, clean=True)
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    writer = ix.writer()
+    try:
+        with pytest.raises(LockedError) as caught:
+            build(settings, [replace(articles[0], title="Changed")], changed={"volcano-erupts"})
+        assert "\n" not in caught.value.message
+        assert "another process" in caught.value.message
+        with pytest.raises(LockedError):
+            build(settings, articles, clean=True)
+    finally:
+        writer.cancel()
+        ix.close()
+    build(settings, [replace(articles[0], title="Changed")], changed={"volcano-erupts"})

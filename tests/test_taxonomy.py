@@ -1,0 +1,126 @@
+"""Articles -> Archive: order, merged terms, unique slugs, dates, related articles, speed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from archiver.model import Article
+from archiver.taxonomy import build_archive, group_terms, sort_articles
+
+
+def art(slug: str, day: int | None, title: str = "", **kw: Any) -> Article:
+    published = dt.date(2024, 1, day) if day else None
+    return Article(title=title or slug.title(), slug=slug, body="Body.", published=published, **kw)
+
+
+def test_articles_newest_first_ties_by_slug() -> None:
+    arts = [art("b", 5), art("a", 5), art("c", 9), art("old", None)]
+    assert [a.slug for a in sort_articles(arts)] == ["c", "a", "b", "old"]
+
+
+def test_terms_merge_by_case_and_accents_and_keep_most_common_spelling() -> None:
+    arts = [
+        art("a", 1, tags=("Économie", "Climate")),
+        art("b", 2, tags=("economie",)),
+        art("c", 3, tags=("Economie", "climate")),
+        art("d", 4, tags=("Économie",)),
+    ]
+    archive = build_archive(arts)
+    names = {t.name: [a.slug for a in v] for t, v in archive.tags.items()}
+    assert names == {"Économie": ["d", "c", "b", "a"], "Climate": ["c", "a"]}
+
+
+def test_a_name_repeated_in_one_article_counts_once() -> None:
+    archive = build_archive([art("a", 1, tags=("Tag", "tag", "TAG"))])
+    assert [len(v) for v in archive.tags.values()] == [1]
+
+
+def test_term_slugs_are_unique_and_never_reserved() -> None:
+    terms = group_terms([art("a", 1, tags=("C++", "C", "index", "page", "!!!"))], lambda a: a.tags)
+    slugs = [t.slug for t in terms]
+    assert len(set(slugs)) == len(slugs)
+    assert "index" not in slugs and "page" not in slugs
+    assert all(slugs)
+
+
+def test_sources_and_authors() -> None:
+    arts = [
+        art("a", 1, source="Sample Gazette", authors=("Ann Lee", "Bo Ng")),
+        art("b", 2, source="sample gazette", authors=("ann lee",)),
+        art("c", 3),
+    ]
+    archive = build_archive(arts)
+    assert [(t.name, len(v)) for t, v in archive.sources.items()] == [("Sample Gazette", 2)]
+    assert sorted((t.slug, len(v)) for t, v in archive.authors.items()) == [
+        ("ann-lee", 2),
+        ("bo-ng", 1),
+    ]
+
+
+def test_years_months_and_undated() -> None:
+    arts = [
+        art("a", 3),
+        Article(title="B", slug="b", body="", published=dt.date(2023, 11, 2)),
+        Article(title="C", slug="c", body="", archived=dt.datetime(2022, 5, 1, tzinfo=dt.UTC)),
+        Article(title="D", slug="d", body=""),
+    ]
+    archive = build_archive(arts)
+    assert {
+        y: {m: [a.slug for a in v] for m, v in ms.items()} for y, ms in archive.years.items()
+    } == {
+        2024: {1: ["a"]},
+        2023: {11: ["b"]},
+        2022: {5: ["c"]},
+    }
+    assert [a.slug for a in archive.undated] == ["d"]
+    assert list(archive.years) == [2024, 2023, 2022]
+
+
+def test_newer_and_older_neighbours() -> None:
+    archive = build_archive([art("a", 1), art("b", 2), art("c", 3)])
+    assert archive.newer == {"c": None, "b": "c", "a": "b"}
+    assert archive.older == {"c": "b", "b": "a", "a": None}
+
+
+def test_related_prefers_rare_shared_tags_then_title_words() -> None:
+    arts = [
+        art("target", 10, tags=("Common", "Rare"), title="Kelp forests recover"),
+        art("rare", 1, tags=("Rare",), title="Unrelated words here"),
+        art("common", 2, tags=("Common",), title="Another story"),
+        art("words", 3, tags=(), title="Kelp forests elsewhere"),
+        art("nothing", 4, tags=("Other",), title="Nothing shared"),
+    ] + [art(f"filler{i}", 5 + (i % 3), tags=("Common",)) for i in range(6)]
+    archive = build_archive(arts, related_count=3)
+    related = archive.related["target"]
+    assert related[0] == "rare"
+    assert "nothing" not in related
+    assert "target" not in related
+    assert len(related) == 3
+    assert "words" in build_archive(arts, related_count=20).related["target"]
+
+
+def test_related_is_deterministic() -> None:
+    arts = [art(f"a{i}", 1 + i % 28, tags=(f"t{i % 7}", f"u{i % 5}")) for i in range(200)]
+    assert build_archive(arts).related == build_archive(list(reversed(arts))).related
+
+
+def test_ten_thousand_articles_build_quickly() -> None:
+    arts = [
+        Article(
+            title=f"Story {i} about topic{i % 50} and place{i % 300}",
+            slug=f"s{i:05d}",
+            body="",
+            published=dt.date(2015 + i % 10, 1 + i % 12, 1 + i % 28),
+            source=f"Source {i % 4}",
+            tags=(f"topic{i % 20}", f"person{i % 400}", f"country{i % 60}", f"org{i % 150}"),
+        )
+        for i in range(10_000)
+    ]
+    start = time.perf_counter()
+    archive = build_archive(arts)
+    elapsed = time.perf_counter() - start
+    assert len(archive.articles) == 10_000
+    assert all(len(v) == 5 for v in archive.related.values())
+    assert elapsed < 6.0, f"build_archive took {elapsed:.2f}s for 10,000 articles"

@@ -1,0 +1,185 @@
+"""The text page-dump cleaner: the seed expectations, hostile text, other languages."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import NotAnArticleError
+from archiver.ingest.boilerplate import BoilerplateModel
+from archiver.ingest.textdump import extract_textdump
+from archiver.ingest.textfeatures import escape_paragraph
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+DUMPS = Path(__file__).parent / "fixtures" / "dumps"
+SEED = "000_f939df497fa72000"
+
+
+def _norm(text: str) -> str:
+    """Comparison form of the seed file: whitespace, NBSP and curly quotes ignored."""
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    for curly, straight in (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'")):
+        text = text.replace(curly, straight)
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def model() -> BoilerplateModel:
+    return BoilerplateModel.empty()
+
+
+def _seed() -> tuple[str, dict[str, object]]:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"shared fixtures folder {FIXTURES} is absent")
+    raw = (FIXTURES / "raw" / f"{SEED}.txt").read_text(encoding="utf-8")
+    expected = json.loads((FIXTURES / "expected" / f"{SEED}.json").read_text(encoding="utf-8"))
+    return raw, expected
+
+
+def test_seed_expectations_hold(model: BoilerplateModel) -> None:
+    raw, exp = _seed()
+    found = extract_textdump(raw, boilerplate=model)
+    assert _norm(found.title) == _norm(str(exp["title"]))
+    assert found.summary is not None and _norm(found.summary) == _norm(str(exp["summary"]))
+    assert found.source == exp["source"]
+    assert list(found.authors) == exp["authors"]
+    assert list(found.credits) == exp["credits"]
+    assert found.published is None and exp["published"] is None
+    assert len(found.body) == exp["body_paragraph_count"]
+    assert _norm(found.body[0]).startswith(_norm(str(exp["body_first_paragraph_starts_with"])))
+    assert _norm(found.body[-1]).endswith(_norm(str(exp["body_last_paragraph_ends_with"])))
+    text = "\n".join(found.body)
+    for banned in exp["body_must_not_contain"]:  # type: ignore[attr-defined]
+        assert banned not in text
+    assert found.language == "en"
+    assert found.origins["title"] == "headline-model"
+
+
+def test_french_dump(model: BoilerplateModel) -> None:
+    found = extract_textdump((DUMPS / "fr_lemonde_like.txt").read_text("utf-8"), boilerplate=model)
+    assert found.title == "Le Parlement adopte la réforme des retraites après un long débat"
+    assert found.summary is not None and found.summary.startswith("Le texte, contesté")
+    assert found.authors == ("Camille Dupont", "Julien Moreau")
+    assert found.language == "fr"
+    assert str(found.published).startswith("2023-03-14 21:15")
+    assert found.body[0].startswith("Les députés ont adopté mardi soir")
+    assert found.body[-1].endswith("avant la fin du mois.")
+    assert not any("Lire aussi" in p or "Partager" in p or "Publicité" in p for p in found.body)
+    assert found.source == "Le Quotidien"
+
+
+def test_german_dump(model: BoilerplateModel) -> None:
+    found = extract_textdump((DUMPS / "de_zeitung_like.txt").read_text("utf-8"), boilerplate=model)
+    assert found.title == "Bahnstreik legt Fernverkehr in ganz Deutschland lahm"
+    assert found.authors == ("Anna Schmidt",)
+    assert found.language == "de"
+    assert len(found.body) == 4
+    assert "Anzeige" not in found.body
+    assert found.published is not None and found.published.day == 9
+
+
+SENTENCES = (
+    "Paragraph 0: the council met on Tuesday and agreed on a plan for the river banks.",
+    "Engineers warned that the work would take several years and cost far more than hoped.",
+    "Residents who live near the water said they had waited a decade for any repairs at all.",
+    "The mayor promised that the first contracts would be signed before the end of summer.",
+    "Opponents of the scheme argued that the money should go to schools and buses instead.",
+)
+
+
+def _article(title: str, paragraphs: int = 5, story: str = "") -> str:
+    body = "\n\n".join(story + s for s in SENTENCES[:paragraphs])
+    return f"Skip to main content\n\nHome\n\n{title}\n\nBy Jane Roe\n\n{body}\n\nPrivacy Policy\n"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        '<script>alert("x")</script> Council backs river plan',
+        "--- title: pwned\n",
+        "Council: backs [river] plan & 'more' #1",
+    ],
+)
+def test_hostile_titles_are_plain_text(model: BoilerplateModel, title: str) -> None:
+    found = extract_textdump(_article(title), boilerplate=model)
+    first_line = title.strip().splitlines()[0]
+    assert found.title == first_line
+    assert found.authors == ("Jane Roe",)
+    assert len(found.body) == 5
+
+
+def test_body_markdown_is_escaped(model: BoilerplateModel) -> None:
+    assert escape_paragraph("# not a heading") == "\\# not a heading"
+    assert escape_paragraph("1. not a list") == "1\\. not a list"
+    assert escape_paragraph("- dash") == "\\- dash"
+    assert escape_paragraph("> quote") == "\\> quote"
+    assert escape_paragraph("---") == "\\---"
+    assert escape_paragraph("a <b>bold</b> & *x* [y]") == "a &lt;b>bold&lt;/b> & \\*x\\* \\[y\\]"
+    assert escape_paragraph("snake_case stays") == "snake_case stays"
+    assert escape_paragraph("&amp; entity") == "&amp;amp; entity"
+    text = _article("River plan").replace("Paragraph 0", "<img src=x onerror=alert(1)> Paragraph 0")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.body[0].startswith("&lt;img src=x")
+
+
+def test_boilerplate_only_dump_is_not_an_article(model: BoilerplateModel) -> None:
+    stub = "Skip to main content\nSubscribe\nSign In\nAdvertisement\nPrivacy Policy\nMenu\n"
+    with pytest.raises(NotAnArticleError, match="boilerplate only"):
+        extract_textdump(stub, boilerplate=model)
+    with pytest.raises(NotAnArticleError):
+        extract_textdump("\n\n", boilerplate=model)
+
+
+def test_repeated_lines_across_a_batch_are_dropped() -> None:
+    footer = "Our journalism depends on readers like you, so please consider a gift today"
+    texts = [
+        _article(f"Story number {i} about rivers", story=f"In story {i}, ") + footer + "\n"
+        for i in range(4)
+    ]
+    texts = [t.replace("Opponents", footer + "\n\nOpponents") for t in texts]
+    batch = BoilerplateModel.build(texts, min_repeat=3)
+    assert batch.is_boilerplate(footer)
+    found = extract_textdump(texts[0], boilerplate=batch)
+    assert footer not in found.body
+    alone = extract_textdump(texts[0], boilerplate=BoilerplateModel.empty())
+    assert any(footer in p for p in alone.body)
+
+
+def test_rescraped_article_keeps_its_body() -> None:
+    """An article scraped three times must not lose its text to repetition evidence."""
+    text = _article("The same story thrice")
+    batch = BoilerplateModel.build([text, text + "\nFooter A\n", text + "\nFooter B\n"])
+    found = extract_textdump(text, boilerplate=batch)
+    assert len(found.body) == 5
+
+
+def test_hard_wrapped_dump_is_rejoined(model: BoilerplateModel) -> None:
+    para = "\n".join(
+        f"        line {i} of a wrapped paragraph: {s}" for i, s in enumerate(SENTENCES)
+    )
+    other = "\n".join(f"        {s.upper()[:20].lower()} {s}" for s in reversed(SENTENCES))
+    text = f"        Menu\n\n        A wrapped page title here\n\n{para}\n\n{other}\n"
+    found = extract_textdump(text, boilerplate=model)
+    assert len(found.body) == 2
+    assert found.body[0].startswith("line 0 of a wrapped") and "line 4" in found.body[0]
+
+
+def test_cjk_dump(model: BoilerplateModel) -> None:
+    body = "\n".join(
+        [
+            "今天上午，市政府召开新闻发布会，宣布将在未来三年内全面改造城市河道。",
+            "据介绍，改造工程包括清理淤泥、加固堤岸以及修建沿河步道等多个项目。",
+            "不少居民表示，河道改造计划让他们对周边生活环境的改善充满期待。",
+            "专家指出，工程实施过程中应当注意保护河流生态，避免破坏原有植被。",
+            "市政府表示，将定期向社会公布工程进度，接受市民的监督和建议。",
+        ]
+    )
+    text = f"首页\n新闻\n城市河道改造计划正式启动\n{body}\n版权所有\n"
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "城市河道改造计划正式启动"
+    assert len(found.body) == 5
+    assert found.language == "zh"
