@@ -78,6 +78,7 @@ def cli(ctx: click.Context, config: Path | None, quiet: int, verbose: int) -> No
     """
     obj = ctx.ensure_object(dict)
     obj["reporter"] = Reporter(verbose - quiet)
+    obj["config"] = config
     obj["settings"] = load_settings(config)
 
 
@@ -341,15 +342,11 @@ def _print_hit(number: int, hit: Any, settings: Settings, color: bool) -> None:
 
 
 def _register_workflow() -> None:
-    """Add serve, check, tags and export (archiver/cli_workflow.py)."""
-    try:
-        from archiver import cli_workflow
-    except ImportError:  # pragma: no cover - only while the module is being written
-        return
-    for name in ("serve", "check", "tags", "export"):
-        command = getattr(cli_workflow, name, None)
-        if isinstance(command, click.Command):
-            cli.add_command(command, name)
+    """Add the everyday-workflow commands: serve, check, tags, export (cli_workflow.py)."""
+    from archiver import cli_workflow
+
+    for command in (cli_workflow.serve, cli_workflow.check, cli_workflow.tags, cli_workflow.export):
+        cli.add_command(command)
 
 
 _register_workflow()

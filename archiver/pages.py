@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver.cite import citation_text, csl_json
 from archiver.config import Settings
 from archiver.links import Links, atom_date, date_info, root_of
 from archiver.markup import plain_text, read_minutes, summarise, text_size
@@ -173,6 +174,8 @@ class Contexts:
             "older": self.lite(by_slug[older]) if older else None,
             "provenance": self._provenance(article),
             "sample": article.extra.get("sample") is True,
+            "csl": csl_json(article, self.settings),
+            "citation": citation_text(article, self.settings),
         }
         data["jsonld"] = self._jsonld(article, data, summary, href)
         data["og"] = self._opengraph(article, summary, href)

@@ -74,3 +74,23 @@ def test_build_with_user_rules_known_counts_and_pickle() -> None:
 def test_bad_user_rule_is_reported() -> None:
     with pytest.raises(ValueError, match="bad boilerplate rule"):
         BoilerplateModel.build([], extra_rules=["(unclosed"])
+
+
+def test_end_markers() -> None:
+    from archiver.ingest.boilerplate import is_end_marker
+
+    for line in (
+        "3 Comments",
+        "Comments (74)",
+        "Leave a Reply",
+        "Share this:",
+        "Related",
+        "Recommended for you",
+        "Sur le même sujet",
+        "Kommentare lesen (1 Beitrag)",
+    ):
+        assert is_end_marker(line), line
+    for line in ("The comments were harsh.", "Related to the case, the judge said", "Latest"):
+        assert not is_end_marker(line), line
+    model = BoilerplateModel.empty()
+    assert model.is_boilerplate("Leave a Reply")  # end markers are boilerplate too

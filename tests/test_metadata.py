@@ -104,3 +104,15 @@ def test_url_and_copyright_source() -> None:
     assert (
         source_from_copyright("Copyright 2024 The Associated Press. All rights reserved.") is None
     )
+
+
+def test_byline_credentials_and_reviewers() -> None:
+    from archiver.ingest.metadata import parse_byline, without_dates
+
+    credit = parse_byline("By Brenda Goodman, MA")
+    assert credit is not None and credit.authors == ("Brenda Goodman",)
+    assert parse_byline("Medically Reviewed by Hansa D. Bhargava, MD") is None
+    assert parse_byline("Edited by Betsy Beyer") is None
+    credit = parse_byline("// By Arun Sai Krishnan • Nov 11, 2020")
+    assert credit is not None and credit.authors == ("Arun Sai Krishnan",)
+    assert without_dates("Sarah Gooding March 9, 2017 13") == "Sarah Gooding"

@@ -11,7 +11,7 @@ import pytest
 from archiver.errors import NotAnArticleError
 from archiver.ingest.boilerplate import BoilerplateModel
 from archiver.ingest.textdump import extract_textdump
-from archiver.ingest.textfeatures import escape_paragraph
+from archiver.ingest.textfeatures import escape_paragraph, language_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -183,3 +183,54 @@ def test_cjk_dump(model: BoilerplateModel) -> None:
     assert found.title == "城市河道改造计划正式启动"
     assert len(found.body) == 5
     assert found.language == "zh"
+
+
+def test_comment_section_after_article_is_cut(model: BoilerplateModel) -> None:
+    text = (DUMPS / "en_comments_after.txt").read_text("utf-8")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "Town library reopens after two years of repairs"
+    assert found.authors == ("Maria Lopez",)  # a bare name with a date line under the headline
+    assert len(found.body) == 3
+    assert found.body[-1].endswith("examination season each spring.")
+    assert not any("café is a nice touch" in p for p in found.body)
+
+
+def test_inline_related_box_keeps_the_rest_of_the_article(model: BoilerplateModel) -> None:
+    text = (DUMPS / "en_inline_related.txt").read_text("utf-8")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.authors == ("Tom Reed",)
+    assert found.body[0].startswith("The river council approved")
+    assert found.body[-1].startswith("Opponents argued")  # stops at 'More from News'
+    assert not any("Stock markets" in p for p in found.body)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (
+            "Le gouvernement a présenté mardi un projet de loi sur les retraites qui sera "
+            "examiné par les députés dans les prochaines semaines.",
+            "fr",
+        ),
+        (
+            "Die Regierung hat am Dienstag einen Gesetzentwurf vorgelegt, der in den nächsten "
+            "Wochen im Bundestag beraten werden soll und für die Rente gilt.",
+            "de",
+        ),
+        (
+            "El gobierno presentó el martes un proyecto de ley sobre las pensiones que será "
+            "debatido por los diputados en las próximas semanas.",
+            "es",
+        ),
+        ("今日は朝から雨が降っていて、子どもたちは学校へ行く前に長靴をはいて出かけました。", "ja"),
+        ("今天上午，市政府召开新闻发布会，宣布将在未来三年内全面改造城市河道。", "zh"),
+        ("Η κυβέρνηση παρουσίασε την Τρίτη ένα νομοσχέδιο για τις συντάξεις.", "el"),
+        (
+            "Правительство во вторник представило законопроект о пенсиях, который "
+            "рассмотрят депутаты.",
+            "ru",
+        ),
+    ],
+)
+def test_language_detection_is_cheap_and_right(text: str, code: str) -> None:
+    assert language_of(text) == code

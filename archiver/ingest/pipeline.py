@@ -229,7 +229,9 @@ def ingest(
     batch_lines = _batch_lines(decoded)
     model = _boilerplate_model(batch_lines, settings, state)
     cleaned = _clean_all(decoded, model, settings, jobs, reporter)
-    store = Store(content, state, dry_run, now or _now(), report)
+    store = Store(
+        content, state, dry_run, now or _now(), report, settings.ingest.near_duplicate_threshold
+    )
     for item, result in zip(decoded, cleaned, strict=True):
         if isinstance(result, str):
             report.fail(item.item.name, result)
@@ -390,10 +392,12 @@ class Store:
             if slug in self.shingles:
                 title = self.pending[slug][0].title if slug in self.pending else ""
                 if dedup.is_near_duplicate(
-                    _title(result), result.shingles, title, self.shingles[slug], 0.8
+                    _title(result), result.shingles, title, self.shingles[slug], self.threshold
                 ):
                     return slug
-            elif dedup.estimated_similarity(result.signature, self.sigs[slug]) >= 0.85:
+            elif dedup.estimated_similarity(result.signature, self.sigs[slug]) >= max(
+                0.85, self.threshold
+            ):
                 return slug
         return None
 

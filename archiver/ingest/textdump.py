@@ -56,11 +56,10 @@ def extract_textdump(text: str, *, boilerplate: BoilerplateModel) -> Extracted:
     start, end = region
     end = cut_at_end_marker(lines, start, end)
     head = find_head(lines, start, end)
-    credit = _credits(lines, head.title_index, end)
+    found = _credits(lines, head.title_index, end)
+    credit = list(found.values())
     byline = _byline(lines, head)
-    skip = set(head.meta_lines) | {
-        i for i in range(head.body_start, end + 1) if _is_credit(lines[i])
-    }
+    skip = set(head.meta_lines) | set(found)
     body = [
         escape_paragraph(lines[i].text)
         for i in range(head.body_start, end + 1)
@@ -306,18 +305,13 @@ def _is_dek(lines: Sequence[Line], i: int, start: int, end: int) -> bool:
     return bool(mine) and len(mine & token_set(nxt.text)) / len(mine) >= 0.5
 
 
-def _is_credit(line: Line) -> bool:
-    """A 'contributed to this report' line."""
-    return meta.parse_credit_line(line.text) is not None
-
-
-def _credits(lines: Sequence[Line], after: int, end: int) -> list[meta.Credit]:
-    """Credit lines from the title to a few lines after the main content."""
-    found = []
-    for line in lines[after + 1 : min(len(lines), end + 6)]:
-        credit = meta.parse_credit_line(line.text)
+def _credits(lines: Sequence[Line], after: int, end: int) -> dict[int, meta.Credit]:
+    """Credit lines ('X contributed to this report') from the title to just after the content."""
+    found = {}
+    for i in range(after + 1, min(len(lines), end + 6)):
+        credit = meta.parse_credit_line(lines[i].text)
         if credit is not None:
-            found.append(credit)
+            found[i] = credit
     return found
 
 

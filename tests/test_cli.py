@@ -1,0 +1,89 @@
+"""The command line as a whole: help text everywhere, README coverage, clean errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command and subcommand with its full name ("tags rename")."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        full = f"{prefix}{name}"
+        found.append((full, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{full} "))
+    return found
+
+
+COMMANDS = _commands(cli)
+
+
+def test_the_expected_commands_exist() -> None:
+    names = {name for name, _ in COMMANDS}
+    assert {
+        "init",
+        "ingest",
+        "build",
+        "search",
+        "serve",
+        "check",
+        "tags",
+        "tags rename",
+        "tags merge",
+        "export",
+    } <= names
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_command_has_help_with_examples(name: str, command: click.Command) -> None:
+    assert command.help and len(command.help.strip()) > 20, f"{name} lacks help text"
+    result = CliRunner().invoke(cli, [*name.split(), "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output, f"'archiver {name} --help' shows no examples"
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help, f"option {param.opts} of '{name}' has no help"
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_command_is_in_the_readme(name: str, command: click.Command) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"archiver {name}" in readme, f"'archiver {name}' is missing from README.md"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2
+    assert "pip install" in block[0] and "archiver build" in block[0]
+    assert block[1] == "bash .ci/run"
+    assert "tests/run.sh" in (REPO / ".ci" / "run").read_text()
+
+
+def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "archiver.toml").write_text("per_page = 'x'\nnope = 1\n")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(tmp_path / "archiver.toml"), "build"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert "per_page" in line and "nope" in line
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["frobnicate"])
+    assert result.exit_code == 2
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and "archiver" in result.output
