@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 POOL_MIN = 64
 """Below this many files or pages, work in-process: starting a pool costs more."""
 PARSE_CHUNK, RENDER_CHUNK = 48, 96
+BACKGROUND_DELETE = 2000
+"""An old site with more files than this is deleted by a detached process after the swap."""
 CACHE_MODULES = ("model", "content", "markup", "cache")
 _SHA_NAME = frozenset("0123456789abcdef")
 
@@ -144,9 +146,13 @@ class _Build:
         self.theme = layered_files(self.settings.path(self.settings.templates_dir), theme_dir())
         self.theme_digests = digest_files(self.theme)
         self.originals = _originals(self.content_dir)
-        self.code, self.config = code_fingerprint(), config_fingerprint(self.settings)
+        self.code = code_fingerprint(search=False)
+        self.config = config_fingerprint(self.settings)
         fingerprint = combine(
-            self.code, self.config, self.nonce, json.dumps([self.theme_digests, self.originals])
+            code_fingerprint(),
+            self.config,
+            self.nonce,
+            json.dumps([self.theme_digests, self.originals]),
         )
         if not self.clean and self._unchanged(stats, fingerprint):
             return self._unchanged_report()
@@ -179,16 +185,17 @@ class _Build:
             html_of=lambda a: body_placeholder(self.nonce, content.sha_of[a.slug]),
             originals=frozenset(self.originals),
         )
-        self._render(writer, self._plan(writer, specs), content.bodies)
+        rendering = self._render(writer, self._plan(writer, specs), content.bodies)
         self._copy_files(writer)
-        self._search(writer, archive.articles, content.sha_of)
+        self._search(writer, archive.articles, content.sha_of)  # while the workers render
+        self._rendered(writer, rendering)
         errors = content.errors + writer.errors
         self._stop_if_strict(writer.errors)
         deleted = len(self.previous.outputs.keys() - writer.outputs.keys())
         if self.hooks.before_swap:
             self.hooks.before_swap(writer.tmp)
         forget_manifest(self.state)
-        writer.swap()
+        writer.swap(background=len(self.previous.outputs) > BACKGROUND_DELETE)
         manifest = Manifest(
             output=str(self.output),
             fingerprint=fingerprint,
@@ -315,8 +322,8 @@ class _Build:
 
     def _render(
         self, writer: SiteWriter, todo: list[tuple[PageSpec, set[str]]], bodies: dict[str, str]
-    ) -> None:
-        """Render the pages that changed, in chunks across the pool (in-process when few)."""
+    ) -> Iterable[list[str]]:
+        """Render the pages that changed: start chunks in the pool (in-process when few)."""
         needed = set().union(*(shas for _, shas in todo)) - bodies.keys()
         if needed:
             cache = ContentCache(self.state, code_fingerprint(CACHE_MODULES, search=False))
@@ -326,9 +333,7 @@ class _Build:
                 cache.close()
         if len(todo) < POOL_MIN or self.jobs == 1:
             renderer = Renderer(self.settings, writer.tmp, self.nonce)
-            done: Iterable[list[str]] = (
-                renderer.render([spec], {s: bodies[s] for s in shas}) for spec, shas in todo
-            )
+            return [renderer.render([s for s, _ in todo], bodies)]
         else:
             pool = self._pool()
             futures = []
@@ -338,6 +343,10 @@ class _Build:
                 specs = [spec for spec, _ in chunk]
                 futures.append(pool.submit(render_chunk, specs, {s: bodies[s] for s in wanted}))
             done = _results(futures)
+        return done
+
+    def _rendered(self, writer: SiteWriter, done: Iterable[list[str]]) -> None:
+        """Wait for the rendered pages and count them."""
         for paths in done:
             writer.written += len(paths)
             for path in paths:

@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -103,8 +104,12 @@ class SiteWriter:
             os.makedirs(f"{self.tmp}/{folder}", exist_ok=True)
             self._dirs.add(folder)
 
-    def swap(self) -> None:
-        """Put the new site in place of the old one with two renames, then remove the old one."""
+    def swap(self, *, background: bool = False) -> None:
+        """Put the new site in place of the old one with two renames, then remove the old one.
+
+        With background=True a detached ``rm -rf`` removes the old tree, so a large site does
+        not make the build wait (a leftover is removed by the next build's clean_stale).
+        """
         old: Path | None = None
         if self.output.exists() or self.output.is_symlink():
             old = self.output.with_name(f"{self.output.name}.old-{secrets.token_hex(4)}")
@@ -115,8 +120,19 @@ class SiteWriter:
             if old is not None:
                 os.rename(old, self.output)
             raise
-        if old is not None:
+        if old is None:
+            return
+        rm = shutil.which("rm") if background else None
+        if rm is None:
             shutil.rmtree(old, ignore_errors=True)
+            return
+        subprocess.Popen(
+            [rm, "-rf", "--", str(old)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def abort(self) -> None:
         """Throw the temporary folder away; the previous site was never touched."""

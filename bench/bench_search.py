@@ -183,12 +183,14 @@ def main() -> None:
     parser.add_argument("archive", type=Path)
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-whoosh", action="store_true")
     parser.add_argument("--skip-client-build", action="store_true")
     args = parser.parse_args()
     archive = args.archive.resolve()
     items = known_items(archive, args.sample)
     figures: dict[str, Any] = {"articles_sampled": len(items)}
-    figures.update(whoosh_figures(archive, items))
+    if not args.skip_whoosh:
+        figures.update(whoosh_figures(archive, items))
     if not args.skip_browser:
         figures.update(browser_figures(archive / "site", items))
     if not args.skip_client_build:

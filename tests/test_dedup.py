@@ -6,8 +6,10 @@ from archiver.ingest import dedup
 
 
 def _body(seed: int, n: int = 30) -> list[str]:
-    return [f"Paragraph {i} of story {seed} talks about topic {i * seed} in detail here."
-            for i in range(n)]
+    return [
+        f"Paragraph {i} of story {seed} talks about topic {i * seed} in detail here."
+        for i in range(n)
+    ]
 
 
 def test_exact_key_ignores_markup_and_case() -> None:
@@ -43,3 +45,25 @@ def test_signature_round_trip() -> None:
 
 def test_cjk_tokens() -> None:
     assert dedup.tokens("東京タワー visit") == ["東", "京", "タ", "ワ", "ー", "visit"]
+
+
+def test_template_bodies_with_other_headlines_stay_apart() -> None:
+    template = [
+        f"Council report {i}: the long municipal report says the {{}} budget line rose again "
+        "this year, as the council said it would in its spring statement to residents."
+        for i in range(12)
+    ]
+    a = dedup.shingles([p.format("parks") for p in template])
+    b = dedup.shingles([p.format("roads") for p in template])
+    assert 0.8 < dedup.jaccard(a, b) < 0.95
+    assert not dedup.is_near_duplicate("Parks budget grows", a, "Road repairs delayed", b, 0.8)
+    assert dedup.is_near_duplicate("Parks budget grows", a, "Parks budget grows again", b, 0.8)
+
+
+def test_signature_match_needs_agreeing_titles_unless_identical() -> None:
+    sig = dedup.signature(dedup.shingles(_body(4)))
+    assert dedup.signatures_match("One title", sig, "Completely different", sig, 0.8)
+    other = dedup.signature(dedup.shingles(_body(4)[:-4]))
+    assert not dedup.signatures_match("Parks", other, "Roads", sig, 0.8) or (
+        dedup.estimated_similarity(other, sig) >= 0.95
+    )

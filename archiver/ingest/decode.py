@@ -80,7 +80,13 @@ def sniff_binary(data: bytes) -> str | None:
 
 
 def declared_charset(data: bytes) -> str | None:
-    """The charset an HTML/XML document declares in its first 4 KB, if Python knows it."""
+    """The charset a page declares: its BOM, else <meta charset>/http-equiv/XML in the first 4 KB.
+
+    Labels map as browsers map them (WHATWG): latin-1 and ASCII mean windows-1252.
+    """
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            return codecs.lookup(encoding).name
     head = data[:4096]
     match = _DECLARED.search(head) or _XML_DECL.search(head)
     if not match:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -129,6 +129,15 @@ def jaccard(a: AbstractSet[int], b: AbstractSet[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+def titles_agree(a: str, b: str) -> bool:
+    """Whether two headlines plausibly name the same story (word overlap or containment)."""
+    ta, tb = set(tokens(a)), set(tokens(b))
+    if not ta or not tb:
+        return True  # a missing headline is no evidence against
+    overlap = len(ta & tb)
+    return overlap / len(ta | tb) >= 0.5 or overlap == min(len(ta), len(tb))
+
+
 def is_near_duplicate(
     a_title: str,
     a_shingles: AbstractSet[int],
@@ -136,16 +145,25 @@ def is_near_duplicate(
     b_shingles: AbstractSet[int],
     threshold: float,
 ) -> bool:
-    """Whether two articles are the same article: near-identical bodies (and comparable titles)."""
+    """Whether two inputs are the same article: near-identical bodies and agreeing headlines.
+
+    A body overlap alone is not enough unless it is almost total: two different stories
+    written from one template can share most of their word shingles.
+    """
     score = jaccard(a_shingles, b_shingles)
-    if score >= threshold:
+    if score >= max(0.95, threshold):
+        return True
+    agree = titles_agree(a_title, b_title)
+    if score >= threshold and agree:
         return True
     # Same headline and a heavily overlapping body: the same story re-scraped with other chrome.
-    same_title = tokens(a_title) == tokens(b_title) and bool(tokens(a_title))
     containment = len(a_shingles & b_shingles) / max(1, min(len(a_shingles), len(b_shingles)))
-    return same_title and containment >= 0.9
+    return agree and tokens(a_title) == tokens(b_title) and containment >= 0.9
 
 
-def near_threshold_for_signatures(sigs: Sequence[bytes]) -> float:
-    """Signature agreement above which a candidate is worth an exact check."""
-    return 0.5 if sigs else 1.0
+def signatures_match(
+    a_title: str, a_sig: bytes, b_title: str, b_sig: bytes, threshold: float
+) -> bool:
+    """The same decision from MinHash signatures only (articles of earlier batches)."""
+    score = estimated_similarity(a_sig, b_sig)
+    return score >= 0.95 or (score >= max(0.85, threshold) and titles_agree(a_title, b_title))

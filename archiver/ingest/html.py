@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -18,32 +17,9 @@ from archiver.model import Extracted
 if TYPE_CHECKING:
     from archiver.ingest.boilerplate import BoilerplateModel
 
-_BOM = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.\-]+)", re.I)
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf€™œžŸ“”˜…¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾]|â€")
 _MIN_BODY = 120
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
-def declared_charset(data: bytes) -> str | None:
-    """The charset a page declares: its BOM, else <meta charset> / http-equiv in the first 4 KB."""
-    for bom, name in _BOM:
-        if data.startswith(bom):
-            return name
-    match = _META_CHARSET.search(data[:4096])
-    if not match:
-        return None
-    name = match.group(1).decode("ascii", "replace").lower()
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
 
 
 def repair_mojibake(text: str) -> str:

@@ -91,7 +91,7 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
             kind = KINDS.get(path.suffix.lower())
             if kind is None:
                 report.skip(
-                    str(path),
+                    rel,
                     f"unsupported file type '{path.suffix or '(none)'}'"
                     " (expected .txt, .html, .htm or .md)",
                 )
@@ -345,14 +345,10 @@ class Store:
         dry_run: bool,
         now: dt.datetime,
         report: IngestReport,
+        threshold: float = 0.8,
     ) -> None:
-        self.content, self.state, self.dry_run, self.now, self.report = (
-            content,
-            state,
-            dry_run,
-            now,
-            report,
-        )
+        self.content, self.state, self.dry_run, self.now = content, state, dry_run, now
+        self.report, self.threshold = report, threshold
         self.taken = {p.stem for p in content_files(content)} | set(state.records)
         self.by_input = state.by_input()
         self.by_exact = state.by_exact()
@@ -390,13 +386,17 @@ class Store:
             return self.by_exact[result.exact]
         for slug in self.near.candidates(result.signature):
             if slug in self.shingles:
-                title = self.pending[slug][0].title if slug in self.pending else ""
+                title = self.titles.get(slug, "")
                 if dedup.is_near_duplicate(
                     _title(result), result.shingles, title, self.shingles[slug], self.threshold
                 ):
                     return slug
-            elif dedup.estimated_similarity(result.signature, self.sigs[slug]) >= max(
-                0.85, self.threshold
+            elif dedup.signatures_match(
+                _title(result),
+                result.signature,
+                self.titles.get(slug, ""),
+                self.sigs[slug],
+                self.threshold,
             ):
                 return slug
         return None
@@ -405,6 +405,7 @@ class Store:
         """Remember an article's fingerprints for the rest of the batch."""
         self.by_exact[result.exact] = slug
         self.exact_of[slug] = result.exact
+        self.titles[slug] = _title(result)
         self.near.add(slug, result.signature)
         self.sigs[slug] = result.signature
         self.shingles[slug] = result.shingles

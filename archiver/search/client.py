@@ -42,21 +42,29 @@ _SOURCE_CHARS = "".join(
 """One character per source id; '-' means no source."""
 
 
+def _gap_code(gap: int) -> str:
+    """One gap as base-32 digits: continuation characters, then a terminal one."""
+    digits = [gap & 31]
+    gap >>= 5
+    while gap:
+        digits.append(gap & 31)
+        gap >>= 5
+    return "".join(_CONTINUE[d] for d in reversed(digits[1:])) + _TERMINAL[digits[0]]
+
+
+_GAPS = [_gap_code(g) for g in range(1 << 15)]
+
+
 def encode_ids(ids: Sequence[int], total: int) -> str:
     """Encode ascending doc ids compactly: base-32 gaps, or a bitmap ('!') when that is shorter."""
-    out: list[str] = []
+    table = _GAPS
     previous = -1
+    parts = []
     for doc in ids:
         gap = doc - previous
+        parts.append(table[gap] if gap < 32768 else _gap_code(gap))
         previous = doc
-        digits = [gap & 31]
-        gap >>= 5
-        while gap:
-            digits.append(gap & 31)
-            gap >>= 5
-        out.extend(_CONTINUE[d] for d in reversed(digits[1:]))
-        out.append(_TERMINAL[digits[0]])
-    gaps = "".join(out)
+    gaps = "".join(parts)
     if len(gaps) * 6 <= total + 6:
         return gaps
     bits = bytearray(math.ceil(total / 6))

@@ -27,7 +27,7 @@ MAX_WORD = 40
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 _APOSTROPHE = re.compile(r"['\u2019]")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W_]{2,}|\d")
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -52,7 +52,10 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The client index's words of a text, in order (folded; stop words kept)."""
     folded = _APOSTROPHE.sub("", _POSSESSIVE.sub("", fold(text)))
-    return [w[:MAX_WORD] for w in _WORD.findall(folded) if len(w) > 1 or w.isdigit()]
+    found = _WORD.findall(folded)
+    if any(len(w) > MAX_WORD for w in found):
+        return [w[:MAX_WORD] for w in found]
+    return found
 
 
 def plain_text(markdown_text: str) -> str:
