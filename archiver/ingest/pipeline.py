@@ -100,19 +100,17 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
     return sorted(found.values(), key=lambda i: (i.name, str(i.path)))
 
 
-def read_input(item: Input, max_bytes: int) -> Decoded:
-    """Read and decode one input; raises InputError with the reason."""
+def read_bytes(item: Input, max_bytes: int) -> bytes:
+    """Read one input's raw bytes, refusing oversized files; raises InputError with the reason."""
     try:
         size = item.path.stat().st_size
         if size > max_bytes:
             raise InputError(
                 f"too large ({size:,} bytes; the cap is {max_bytes:,}: raise ingest.max_bytes)"
             )
-        data = item.path.read_bytes()
+        return item.path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}") from None
-    text = decode(data, html=item.kind == "html")
-    return Decoded(item, hashlib.sha256(data).hexdigest(), data, text)
 
 
 # --- the worker side ------------------------------------------------------------------------
@@ -239,7 +237,8 @@ def ingest(
             store.add(item, result)
     if not dry_run:
         store.commit()
-        remember_lines(state, batch_lines)
+        remember_lines(state, _batch_lines([d for d in decoded if d.sha256 not in state.counted]))
+        state.counted.update(d.sha256 for d in decoded)
         _save_state(content, state)
     return report
 
@@ -262,33 +261,37 @@ def _read_all(
 ) -> list[Decoded]:
     """Read every input; known inputs are 'unchanged' (unless --force), bad ones fail."""
     known = state.by_input()
+    existing = {p.stem for p in content_files(content)}
     seen: dict[str, str] = {}
     out: list[Decoded] = []
     for item in inputs:
         try:
-            decoded = read_input(item, settings.ingest.max_bytes)
+            data = read_bytes(item, settings.ingest.max_bytes)
         except ArchiverError as exc:
             report.fail(item.name, exc.message)
             continue
-        if decoded.sha256 in seen:
+        sha = hashlib.sha256(data).hexdigest()
+        slug = known.get(sha)
+        if slug is not None and not force and slug in existing:
+            report.add(Outcome(item.name, "unchanged", slug=slug))
+            continue
+        if sha in seen:
             report.add(
                 Outcome(
                     item.name,
                     "duplicate",
-                    slug=None,
-                    duplicate_of=seen[decoded.sha256],
+                    duplicate_of=seen[sha],
                     reason="byte-identical to another input",
                 )
             )
             continue
-        seen[decoded.sha256] = item.name
-        slug = known.get(decoded.sha256)
-        if slug is not None and not force:
-            exists = content_file(content, slug).exists()
-            if exists:
-                report.add(Outcome(item.name, "unchanged", slug=slug))
-                continue
-        out.append(decoded)
+        seen[sha] = item.name
+        try:
+            text = decode(data, html=item.kind == "html")
+        except ArchiverError as exc:
+            report.fail(item.name, exc.message)
+            continue
+        out.append(Decoded(item, sha, data, text))
     return out
 
 

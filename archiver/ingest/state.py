@@ -35,6 +35,8 @@ class IngestState:
 
     records: dict[str, Record] = field(default_factory=dict)
     lines: Counter[str] = field(default_factory=Counter)
+    counted: set[str] = field(default_factory=set)
+    """Inputs (sha256) whose lines are already in ``lines``: a re-run never counts them twice."""
 
     def by_input(self) -> dict[str, str]:
         """Map of every known input sha256 to the slug it became (or duplicated)."""
@@ -76,7 +78,7 @@ def load_state(content_dir: Path) -> IngestState:
         except (KeyError, TypeError, AttributeError):
             continue
     lines = Counter({str(k): int(v) for k, v in (raw.get("lines") or {}).items()})
-    return IngestState(records, lines)
+    return IngestState(records, lines, {str(x) for x in raw.get("counted") or []})
 
 
 def save_state(content_dir: Path, state: IngestState) -> None:
@@ -94,6 +96,7 @@ def save_state(content_dir: Path, state: IngestState) -> None:
             for slug, rec in sorted(state.records.items())
         },
         "lines": {k: v for k, v in sorted(state.lines.items()) if v > 0},
+        "counted": sorted(state.counted),
     }
     content_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(content_dir / STATE_NAME, json.dumps(data, ensure_ascii=False, indent=0))
