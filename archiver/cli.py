@@ -4,54 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from archiver import __version__
+from archiver.cliutil import EPILOG, context_objects, verbosity
 from archiver.config import Settings, load_settings
 from archiver.report import Reporter
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EPILOG = "Docs: README.md. Exit codes: 0 ok, 1 some inputs or checks failed, 2 usage error."
-
-
-def verbosity(func: F) -> F:
-    """Add -q/--quiet and -v/--verbose to a command (they adjust the shared reporter)."""
-
-    def apply(ctx: click.Context, _param: click.Parameter, value: int) -> int:
-        if value:
-            reporter: Reporter = ctx.ensure_object(dict)["reporter"]
-            reporter.verbosity = value if _param.name == "verbose" else -value
-        return value
-
-    func = click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        expose_value=False,
-        callback=apply,
-        help="Say more (repeatable).",
-    )(func)
-    func = click.option(
-        "-q", "--quiet", count=True, expose_value=False, callback=apply, help="Only print problems."
-    )(func)
-    return func
 
 
 def settings_of(ctx: click.Context) -> Settings:
     """The settings loaded by the root group (archiver.toml or defaults)."""
-    settings: Settings = ctx.ensure_object(dict)["settings"]
-    return settings
+    return context_objects(ctx)[0]
 
 
 def reporter_of(ctx: click.Context) -> Reporter:
     """The shared reporter."""
-    reporter: Reporter = ctx.ensure_object(dict)["reporter"]
-    return reporter
+    return context_objects(ctx)[1]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)

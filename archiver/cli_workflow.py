@@ -9,39 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO, TypeVar, cast
+from typing import Any, TextIO, cast
 
 import click
 
+from archiver.cliutil import EPILOG, context_objects, verbosity
 from archiver.config import Settings
 from archiver.report import Reporter
-
-F = TypeVar("F", bound=Callable[..., Any])
-EPILOG = "Exit codes: 0 ok, 1 problems found or something failed, 2 usage error."
-
-
-def verbosity(func: F) -> F:
-    """Add -q/--quiet and -v/--verbose to a command (they adjust the shared reporter)."""
-
-    def apply(ctx: click.Context, param: click.Parameter, value: int) -> int:
-        if value:
-            reporter: Reporter = ctx.ensure_object(dict)["reporter"]
-            reporter.verbosity = value if param.name == "verbose" else -value
-        return value
-
-    for flag, name, text in (("-v", "--verbose", "Say more."), ("-q", "--quiet", "Only problems.")):
-        func = click.option(flag, name, count=True, expose_value=False, callback=apply, help=text)(
-            func
-        )
-    return func
 
 
 def _obj(ctx: click.Context) -> tuple[Settings, Reporter]:
     """The settings and reporter the root group put in ctx.obj."""
-    obj = ctx.ensure_object(dict)
-    return obj["settings"], obj["reporter"]
+    return context_objects(ctx)
 
 
 def _show(path: str) -> str:

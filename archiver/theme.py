@@ -1,4 +1,4 @@
-"""Where the default theme lives: packaged in the wheel, or the repository's top-level templates/."""
+"""Where the default theme lives: in the wheel, or the top-level templates/ of a checkout."""
 
 from __future__ import annotations
 

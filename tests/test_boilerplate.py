@@ -94,3 +94,44 @@ def test_end_markers() -> None:
         assert not is_end_marker(line), line
     model = BoilerplateModel.empty()
     assert model.is_boilerplate("Leave a Reply")  # end markers are boilerplate too
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribe to continue reading",
+        "You have reached your limit of free articles this month.",
+        "Already a subscriber? Sign In",
+        "Log out Sign in",
+        "Sign in / Sign up",
+        "Déjà abonné ? Connectez-vous",
+        "Il vous reste 80 % de cet article à lire.",
+        "Dieser Artikel ist nur für Abonnenten verfügbar",
+        "¿Ya eres suscriptor? Inicia sesión",
+        "Conteúdo exclusivo para assinantes",
+    ],
+)
+def test_paywall_and_login_lines_are_boilerplate(line: str) -> None:
+    assert BoilerplateModel.empty().is_boilerplate(line.lstrip("¿"))
+
+
+def test_rule_dispatch_matches_exactly_like_plain_rules() -> None:
+    from archiver.ingest.boilerplate import first_chars, rule_guard
+
+    assert first_chars(r"^(skip|jump) (to|navigation)\b") == frozenset("sj")
+    assert first_chars(r"^(there (are|is) )?comments$") is None  # an optional start
+    assert first_chars(r"^\d+ comments$") is None
+    assert rule_guard(r"^.{0,200}\bcookies?\b.{0,200}policy$") == "cookie"
+    assert rule_guard(r"^(share|tweet)$") is None
+    model = BoilerplateModel.build([], extra_rules=[r"^ßonder$", r".*ACME corp", r"^\(ad\)$"])
+    lines = [
+        "Skip to main content", "skip navigation", "Share", "share prices fell", "ẞONDER",
+        "Visit ACME Corp today", "(ad)", "Cookie Policy", "We use cookies: accept them",
+        "© 2024 Metro Daily. All rights reserved.", "12 Comments", "Ünlü", "", "Related",
+        "Privacy Policy", "Paragraph about cookies and the policy of the council.",
+    ]  # fmt: skip
+    for line in lines:
+        expected = any(rule.match(line.strip()) for rule in model.rules)
+        assert model.matches_rule(line) == expected, line
+    clone = pickle.loads(pickle.dumps(model))
+    assert [clone.matches_rule(x) for x in lines] == [model.matches_rule(x) for x in lines]

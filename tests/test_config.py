@@ -35,8 +35,12 @@ def test_all_errors_reported_at_once(tmp_path: Path) -> None:
         load_settings(path)
     message = info.value.message
     assert str(path) in message
-    for part in ("unknown key 'titel'", "'per_page' must be an integer",
-                 "'ingest.max_tags' must be an integer", "unknown key 'ingest.bogus'"):
+    for part in (
+        "unknown key 'titel'",
+        "'per_page' must be an integer",
+        "'ingest.max_tags' must be an integer",
+        "unknown key 'ingest.bogus'",
+    ):
         assert part in message
     assert "\n" not in message
 
@@ -62,8 +66,9 @@ def test_init_creates_a_valid_documented_config(tmp_path: Path) -> None:
     text = (target / "archiver.toml").read_text()
     assert "# per_page = 20" in text
     setting = re.compile(r"^# [a-z_]+ = ")
-    uncommented = "\n".join(line[2:] if setting.match(line) else line
-                            for line in config_text().splitlines())
+    uncommented = "\n".join(
+        line[2:] if setting.match(line) else line for line in config_text().splitlines()
+    )
     (target / "archiver.toml").write_text(uncommented)
     assert load_settings(cwd=target).per_page == 20
     # never overwrites

@@ -32,8 +32,14 @@ HOSTILE = [
 
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_titles_round_trip(title: str) -> None:
-    article = Article(title=title, slug=allocate_slug(title, set()), body="Body.\n",
-                      tags=(title,), authors=("O'Brien",), summary=title)
+    article = Article(
+        title=title,
+        slug=allocate_slug(title, set()),
+        body="Body.\n",
+        tags=(title,),
+        authors=("O'Brien",),
+        summary=title,
+    )
     back = parse_article(serialise(article))
     assert back.title == title
     assert back.summary == title
@@ -43,11 +49,23 @@ def test_hostile_titles_round_trip(title: str) -> None:
 
 def test_full_round_trip() -> None:
     article = Article(
-        title="T", slug="t", body="One.\n\nTwo.\n", summary="S",
-        published=dt.date(2024, 12, 19), archived=dt.datetime(2026, 11, 28, 14, 45, tzinfo=dt.UTC),
-        source="Fox News", authors=("A B",), credits=("The Associated Press",), url="https://x.y/z",
-        tags=("North Korea",), language="en", source_file="a.txt", source_sha256="0" * 64,
-        also_seen=("b.txt",), extracted={"published": "json-ld"}, extra={"note": "kept"},
+        title="T",
+        slug="t",
+        body="One.\n\nTwo.\n",
+        summary="S",
+        published=dt.date(2024, 12, 19),
+        archived=dt.datetime(2026, 11, 28, 14, 45, tzinfo=dt.UTC),
+        source="Fox News",
+        authors=("A B",),
+        credits=("The Associated Press",),
+        url="https://x.y/z",
+        tags=("North Korea",),
+        language="en",
+        source_file="a.txt",
+        source_sha256="0" * 64,
+        also_seen=("b.txt",),
+        extracted={"published": "json-ld"},
+        extra={"note": "kept"},
     )
     back = parse_article(serialise(article))
     assert back.published == dt.date(2024, 12, 19)
@@ -57,8 +75,10 @@ def test_full_round_trip() -> None:
 
 
 def test_jekyll_and_hugo_and_pelican_styles() -> None:
-    jekyll = parse_article("---\ntitle: J\ndate: 2023-05-01 10:00:00 +0000\ntags: a, b\n"
-                           "author: Jane Roe\n---\nBody\n", Path("2023-05-01-my-post.md"))
+    jekyll = parse_article(
+        "---\ntitle: J\ndate: 2023-05-01 10:00:00 +0000\ntags: a, b\nauthor: Jane Roe\n---\nBody\n",
+        Path("2023-05-01-my-post.md"),
+    )
     assert jekyll.slug == "my-post" and jekyll.tags == ("a", "b")
     assert jekyll.authors == ("Jane Roe",) and jekyll.published is not None
     hugo = parse_article('+++\ntitle = "H"\ndate = 2022-01-02\ntags = ["x"]\n+++\nBody\n')

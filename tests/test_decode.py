@@ -11,7 +11,7 @@ from archiver.ingest.decode import declared_charset, decode, normalise_text, sni
 
 
 def test_utf8_bom_and_crlf() -> None:
-    data = codecs.BOM_UTF8 + "Title\r\nBody line\rThird".encode()
+    data = codecs.BOM_UTF8 + b"Title\r\nBody line\rThird"
     assert decode(data) == "Title\nBody line\nThird"
 
 

@@ -116,3 +116,15 @@ def test_byline_credentials_and_reviewers() -> None:
     credit = parse_byline("// By Arun Sai Krishnan • Nov 11, 2020")
     assert credit is not None and credit.authors == ("Arun Sai Krishnan",)
     assert without_dates("Sarah Gooding March 9, 2017 13") == "Sarah Gooding"
+
+
+def test_places_and_headlines_are_not_bare_names() -> None:
+    from archiver.ingest.metadata import is_not_person
+
+    for phrase in ("Middle East", "São Paulo", "United States", "On Recent Controversial Events"):
+        assert is_not_person(phrase), phrase
+        assert parse_byline(phrase, bare_names=True) is None, phrase
+    for name in ("Mark Di Stefano", "Jean de La Fontaine", "Dan Goodin", "Jack Ma"):
+        assert not is_not_person(name), name
+    persons, _ = clean_authors(["By Middle East and Ana Lopez"])
+    assert persons == ["Ana Lopez"]

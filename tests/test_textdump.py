@@ -234,3 +234,37 @@ def test_inline_related_box_keeps_the_rest_of_the_article(model: BoilerplateMode
 )
 def test_language_detection_is_cheap_and_right(text: str, code: str) -> None:
     assert language_of(text) == code
+
+
+def test_paywall_stub_and_short_pages_are_not_articles(model: BoilerplateModel) -> None:
+    stub = (
+        "Skip to main content\n\nSubscribe to continue reading\n\nYou have reached your limit "
+        "of free articles this month.\n\nAlready a subscriber? Sign In\n\n"
+        "Privacy Policy | Terms of Use\n"
+    )
+    with pytest.raises(NotAnArticleError, match="boilerplate only"):
+        extract_textdump(stub, boilerplate=model)
+    teaser = (
+        "Home\n\nRiver plan approved\n\nThe council approved the river plan on Tuesday night.\n"
+    )
+    with pytest.raises(NotAnArticleError, match="words of article text"):
+        extract_textdump(teaser, boilerplate=model)
+    assert extract_textdump(_article("River plan approved", paragraphs=3), boilerplate=model).body
+
+
+def test_headline_printed_twice_above_the_story_wins(model: BoilerplateModel) -> None:
+    title = "Council approves river plan after years of delay"
+    chrome = "\n".join(f"Section {i}" for i in range(12))
+    text = (
+        f"Menu\n{title}\nSign In\nWorld\n{title}\nShare on Facebook\nShare on Twitter\n{chrome}\n"
+        "Photo gallery: boats on the water\nView Photos\n"
+        + "\n".join(story + s for story in ("", "Later, ") for s in SENTENCES)
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == title
+
+
+def test_breadcrumb_headline_is_cut_from_its_trail(model: BoilerplateModel) -> None:
+    text = _article("News > 2024 > Region > Council approves the river plan")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "Council approves the river plan"

@@ -86,22 +86,122 @@ def compile_rules(rules: Sequence[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
+_FLOATING = re.compile(r"^\^?\.(?:\{0,\d+\}|\*)(?:\\b)?(?P<lit>[a-z][a-z ]{2,})")
+"""A rule that may match anywhere in the first N characters ('^.{0,200}\\bcookies?\\b...')."""
+
+
+def rule_guard(pattern: str) -> str | None:
+    """A lowercase literal that every line a floating rule matches contains, else None.
+
+    Floating rules ('^.{0,200}\\ball rights reserved\\b...') are the costly ones: each tries
+    hundreds of start positions. A substring test on the guard skips them for most lines.
+    """
+    match = _FLOATING.match(pattern)
+    if match is None:
+        return None
+    literal = match.group("lit")
+    end = match.end("lit")
+    if end < len(pattern) and pattern[end] in "?*{":  # the last letter is optional
+        literal = literal[:-1]
+    literal = literal.rstrip()
+    return literal if len(literal) >= 3 else None
+
+
+_SPECIAL = frozenset("\\.^$*+?{}[]()|")
+_OPTIONAL = ("?", "*", "{0")
+
+
+def _alternatives(body: str) -> tuple[list[str], str] | None:
+    """The top-level alternatives of the group that body starts with, and the text after it."""
+    depth, start, parts, i = 0, 1, [], 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":  # a character class: skip to its end
+            close = body.find("]", i + 2)
+            if close < 0:
+                return None
+            i = close + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                parts.append(body[start:i])
+                return parts, body[i + 1 :]
+        elif char == "|" and depth == 1:
+            parts.append(body[start:i])
+            start = i + 1
+        i += 1
+    return None
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The casefolded characters a line matched by the rule can start with; None if unknown.
+
+    Handles the usual rule shapes: '^literal...' and '^(alt|alt|(alt|alt)...)...'.
+    """
+    body = pattern.removeprefix("^")
+    if body.startswith("(?") or not body:
+        return None
+    if body[0] == "(":
+        found = _alternatives(body)
+        if found is None or found[1].startswith(_OPTIONAL):
+            return None
+        chars: set[str] = set()
+        for part in found[0]:
+            sub = first_chars(part)
+            if sub is None:
+                return None
+            chars |= sub
+        return frozenset(chars)
+    if body[0] in _SPECIAL or body[1:2] in ("?", "*", "{") or body[0].isspace():
+        return None
+    return frozenset({body[0].casefold()})
+
+
+Rules = tuple[re.Pattern[str], ...]
+
+
+def _dispatch(rules: Sequence[re.Pattern[str]]) -> dict[str, Rules]:
+    """Per first character: the rules a line starting with it can match ('' = any other).
+
+    Rules whose first character is unknown are in every entry.
+    """
+    starts = [first_chars(rule.pattern) for rule in rules]
+    chars = sorted({c for found in starts if found for c in found})
+    return {
+        char: tuple(r for r, found in zip(rules, starts, strict=True) if not found or char in found)
+        for char in (*chars, "")
+    }
+
+
 @dataclass(frozen=True)
 class BoilerplateModel:
     """Rules and repeated lines that mark a dump line as boilerplate (picklable)."""
 
     rules: tuple[re.Pattern[str], ...]
     repeated: frozenset[str]
-    combined: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    guarded: tuple[tuple[str, re.Pattern[str]], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+    by_first: dict[str, Rules] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        """Join the rules into one alternation so a line is tested in one pass."""
-        try:
-            joined = "|".join(f"(?:{rule.pattern})" for rule in self.rules) or "(?!)"
-            combined = re.compile(joined, re.IGNORECASE)
-        except re.error:  # a rule with global inline flags: fall back to one test per rule
-            combined = None
-        object.__setattr__(self, "combined", combined)
+        """Index the rules by first character; floating rules get a substring guard instead."""
+        plain: list[re.Pattern[str]] = []
+        guarded: list[tuple[str, re.Pattern[str]]] = []
+        for rule in self.rules:
+            guard = rule_guard(rule.pattern)
+            if guard is None:
+                plain.append(rule)
+            else:
+                guarded.append((guard, rule))
+        object.__setattr__(self, "guarded", tuple(guarded))
+        object.__setattr__(self, "by_first", _dispatch(plain))
 
     @classmethod
     def build(
@@ -132,9 +232,13 @@ class BoilerplateModel:
         stripped = line.strip()
         if len(stripped) > MAX_KEY_CHARS:
             return False
-        if self.combined is not None:
-            return self.combined.match(stripped) is not None
-        return any(rule.match(stripped) for rule in self.rules)
+        for rule in self.by_first.get(stripped[:1].casefold(), self.by_first[""]):
+            if rule.match(stripped) is not None:
+                return True
+        if self.guarded:
+            low = stripped.lower()
+            return any(guard in low and rule.match(stripped) for guard, rule in self.guarded)
+        return False
 
     def is_repeated(self, line: str) -> bool:
         """True when the line recurs across inputs of the batch or the archive."""

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 DateValue = dt.date | dt.datetime
 
@@ -156,6 +157,7 @@ def _time_elsewhere(text: str, day: dt.date) -> dt.datetime | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def is_date_line(line: str) -> bool:
     """True for a short line that is only a date with date words ('Updated on: 2024-12-19 ...')."""
     if len(line) > 120 or parse_date(line) is None:
@@ -238,7 +240,9 @@ def clean_authors(names: Iterable[str]) -> tuple[list[str], list[str]]:
             if not name:
                 continue
             target = orgs if _ORG_WORDS.search(name) else persons
-            if name not in target and (target is orgs or looks_like_name(name)):
+            if name in target:
+                continue
+            if target is orgs or (looks_like_name(name) and not is_not_person(name)):
                 target.append(name)
     return persons, orgs
 
@@ -264,6 +268,34 @@ def looks_like_name(text: str) -> bool:
     return all(_NAME_WORD.match(word) for word in words)
 
 
+_NAME_PARTICLES = frozenset(
+    "de da do dos das di du del della la le el al van von der den des ten ter y e bin ibn "
+    "an he ma su na lo ha dan will can more said son ben".split()
+)
+"""Stop words that are also parts of names ('Jean de La Fontaine', 'Jack Ma', 'Dan Goodin')."""
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    """Stop words of the shipped languages that never occur in person names."""
+    from archiver.ingest.textfeatures import stop_words
+
+    return stop_words() - _NAME_PARTICLES
+
+
+@lru_cache(maxsize=4096)
+def is_not_person(name: str) -> bool:
+    """True for capitalised phrases that are not people: places, countries, organisations and
+    stop phrases of the entity gazetteer ('Middle East', 'São Paulo'), or a phrase with a
+    function word ('On Recent Events')."""
+    from archiver.ingest.gazetteer import key_of, load_gazetteer
+
+    words = name.split()
+    if any(w.casefold() in _function_words() for w in words if len(w) > 1):
+        return True
+    return key_of(name) in load_gazetteer().lookup
+
+
 @dataclass(frozen=True)
 class Credit:
     """Names found in a byline or credit line."""
@@ -283,13 +315,18 @@ _REPORTING_BY = re.compile(
 )
 
 
+_REPORTING_WORDS = ("additional", "reporting", "writing", "editing")
+
+
 def parse_credit_line(line: str) -> Credit | None:
     """Names in 'Fox News' X, Y and The Associated Press contributed to this report.' and kin."""
     text = line.strip()
     low = text[:300].lower()
-    if "contribut" not in low and " by " not in low:
-        return None
-    match = _CREDIT.match(text) or _REPORTING_BY.match(text)
+    match = None
+    if "contribut" in low:
+        match = _CREDIT.match(text)
+    if match is None and len(text) <= 220 and low.startswith(_REPORTING_WORDS):
+        match = _REPORTING_BY.match(text)
     if not match:
         return None
     names = match.group("names")
@@ -313,6 +350,7 @@ def looks_like_org(text: str) -> bool:
 _PIPE = re.compile(r"\s+[|·•]\s+")
 
 
+@lru_cache(maxsize=8192)
 def parse_byline(line: str, *, bare_names: bool = False) -> Credit | None:
     """Authors (and a publisher after '|') in 'By X and Y | Site' / 'Par X'; None if no byline."""
     text = line.strip().lstrip("/-–—·•* ")
@@ -337,12 +375,12 @@ def parse_byline(line: str, *, bare_names: bool = False) -> Credit | None:
 
 def _bare_names(text: str) -> Credit | None:
     """A line that is only person names ('Ana Lopez and Bo Li'), never interface words."""
+    if not text[:1].isupper() or not all(looks_like_name(p) for p in _SPLIT.split(text) if p):
+        return None
     persons, orgs = clean_authors([text])
     if not persons or orgs or any(len(p.split()) < 2 for p in persons):
         return None
     if any(w.casefold() in _UI_WORDS for p in persons for w in p.split()):
-        return None
-    if not all(looks_like_name(p) for p in _SPLIT.split(text) if p.strip()):
         return None
     return Credit(authors=tuple(persons))
 

@@ -16,7 +16,9 @@ from archiver.ingest.textfeatures import (
     analyse,
     escape_paragraph,
     language_of,
+    stop_words,
     token_set,
+    word_count,
 )
 from archiver.model import Extracted
 
@@ -34,6 +36,9 @@ PAIR_MARGIN = 3.0
 """A headline may lose to the dek under it by this much and still be chosen."""
 HEAD_AFTER = 1
 """How many lines into the main content the headline may sit (after a stray paragraph)."""
+
+MIN_ARTICLE_WORDS = 40
+"""Fewer words of non-boilerplate body text (2 CJK characters = 1 word) is not an article."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +65,15 @@ def extract_textdump(text: str, *, boilerplate: BoilerplateModel) -> Extracted:
     credit = list(found.values())
     byline = _byline(lines, head)
     skip = set(head.meta_lines) | set(found)
-    body = [
-        escape_paragraph(lines[i].text)
-        for i in range(head.body_start, end + 1)
-        if i not in skip and lines[i].kind != BAD
-    ]
-    if not body:
+    kept = [i for i in range(head.body_start, end + 1) if i not in skip and lines[i].kind != BAD]
+    if not kept:
         raise NotAnArticleError("boilerplate only: no article text found")
+    body = [escape_paragraph(lines[i].text) for i in kept]
+    words = sum(lines[i].words for i in kept) + (word_count(head.summary) if head.summary else 0)
+    if lines[head.title_index].kind == GOOD:  # a paragraph taken for a headline is text too
+        words += lines[head.title_index].words
+    if words < MIN_ARTICLE_WORDS:
+        raise NotAnArticleError(f"boilerplate only: {words} words of article text")
     authors, credits, source = _merge_names(byline, credit)
     if source is None:
         source = next((s for ln in lines if (s := meta.source_from_copyright(ln.text))), None)
@@ -179,6 +186,7 @@ _CAPTION = re.compile(
 )
 _LABEL_LIST = re.compile(r"^[^:]{1,25}:\s*\S[^,]*,[^,]*,")
 _LIST_ITEM = re.compile(r"^(\d+(\.\d+)+\s|[+•·*–-]\s|\d+\)\s)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _NUMBERS = re.compile(r"^[\d\s.,:/+%-]*$")
 
 
@@ -210,6 +218,11 @@ def _shape_score(line: Line) -> float:
         score -= 1.0
     if line.repeated:
         score -= 1.5
+    last = text.rsplit(None, 1)[-1] if words > 2 else ""
+    if last.islower() and last in stop_words():  # 'US & Canada is sponsored by'
+        score -= 1.5
+    if 0 < len(text) < 6 and not text.isascii() and _CJK.search(text):  # a CJK menu item
+        score -= 2.0
     if line.caps:
         score -= 0.7
     if line.kind == GOOD and line.sentences > 1:
@@ -224,11 +237,12 @@ def _title_score(lines: Sequence[Line], i: int, ctx: _Context) -> float:
         return -99.0
     score = _shape_score(line)
     tokens = token_set(line.text)
-    if tokens:
-        share = len(tokens & ctx.body_tokens) / len(tokens)
-        score += 4.0 * share * min(1.0, len(tokens) / 4)
+    share = len(tokens & ctx.body_tokens) / len(tokens) if tokens else 0.0
+    score += 4.0 * share * min(1.0, len(tokens) / 4)
     if len(line.text) >= 15 and ctx.full_text.count(line.text) >= 2:
         score += 1.0
+        if share >= 0.3 and line.kind != GOOD and _repeats_apart(lines, i, ctx.start):
+            score += 1.5
     distance = sum(
         1
         for j in range(i + 1, ctx.start)
@@ -241,6 +255,18 @@ def _title_score(lines: Sequence[Line], i: int, ctx: _Context) -> float:
     return score
 
 
+def _may_head(line: Line, i: int, start: int) -> bool:
+    """Paragraphs are not headlines, except at the content start or a long non-sentence line."""
+    return line.kind != GOOD or i <= start or (not line.terminal and line.words <= 25)
+
+
+def _repeats_apart(lines: Sequence[Line], i: int, start: int) -> bool:
+    """True when line i recurs verbatim above the main content, not just next to itself
+    (a headline is often printed twice: in a breadcrumb or share text and as the h1)."""
+    text = lines[i].text
+    return any(lines[j].text == text and abs(j - i) > 1 for j in range(start))
+
+
 def find_head(lines: Sequence[Line], start: int, end: int) -> Head:
     """Pick the headline above (or at the top of) the main content, then the dek and byline."""
     sample = " ".join(ln.text for ln in lines[start + 1 : min(end + 1, start + 12)])
@@ -250,9 +276,7 @@ def find_head(lines: Sequence[Line], start: int, end: int) -> Head:
     full_text = "\n".join(ln.text for ln in lines)
     ctx = _Context(start, body_tokens, full_text, meta_flags)
     window = range(lo, hi)
-    scored = [
-        (_title_score(lines, i, ctx), -i, i) for i in window if lines[i].kind != GOOD or i <= start
-    ]
+    scored = [(_title_score(lines, i, ctx), -i, i) for i in window if _may_head(lines[i], i, start)]
     scored = [s for s in scored if s[0] > -50]
     if not scored:
         return Head(lines[start].text[:200], start, None, start, ())
@@ -271,7 +295,20 @@ def find_head(lines: Sequence[Line], start: int, end: int) -> Head:
             break
         i += 1
     body_start = max(body_start, i) if i > start else body_start
-    return Head(lines[title_index].text, title_index, summary, body_start, tuple(meta_lines))
+    title = _breadcrumb_tail(lines[title_index].text)
+    return Head(title, title_index, summary, body_start, tuple(meta_lines))
+
+
+_CRUMB = re.compile(r"\s+[>›»]\s+")
+
+
+def _breadcrumb_tail(text: str) -> str:
+    """The headline at the end of a breadcrumb line ('News > 2015 > Headline here')."""
+    parts = _CRUMB.split(text)
+    if len(parts) < 2:
+        return text
+    tail = parts[-1].strip()
+    return tail if word_count(tail) >= 3 else text
 
 
 def _prefer_first_of_pair(

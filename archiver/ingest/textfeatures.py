@@ -68,18 +68,26 @@ class Line:
     ends: bool
 
 
-def _measure(text: str) -> tuple[float, int, float, int]:
-    """Size (CJK characters weigh 3), words (2 CJK characters = 1), stop-word share, CJK count.
-
-    Long lines are prose whatever their stop words: their share is not computed (reported 1.0).
-    """
+def _measure(text: str) -> tuple[float, int, int]:
+    """Size (CJK characters weigh 3), words (2 CJK characters = 1) and CJK count."""
     cjk = len(_CJK.findall(text)) if not text.isascii() else 0
     if len(text) + 2 * cjk >= LONG_LINE and cjk < len(text) // 2:
-        return len(text) + 2 * cjk, text.count(" ") + 1 + cjk // 2, 1.0, cjk
-    tokens = _WORD.findall(text.lower()) if cjk < len(text) // 2 else []
-    density = sum(map(stop_words().__contains__, tokens)) / len(tokens) if tokens else 0.0
-    words = (len(tokens) if tokens else len(text.split())) + cjk // 2
-    return len(text) + 2 * cjk, words, density, cjk
+        return len(text) + 2 * cjk, text.count(" ") + 1 + cjk // 2, cjk
+    tokens = len(_WORD.findall(text)) if cjk < len(text) // 2 else 0
+    return len(text) + 2 * cjk, (tokens or len(text.split())) + cjk // 2, cjk
+
+
+def word_count(text: str) -> int:
+    """Words of a text as the line features count them (2 CJK characters = 1 word)."""
+    return _measure(text)[1]
+
+
+def _density(text: str, cjk: int) -> float:
+    """Stop-word share of the words of a line (0 for CJK-dominated lines)."""
+    if cjk >= len(text) // 2:
+        return 0.0
+    tokens = _WORD.findall(text.lower())
+    return sum(map(stop_words().__contains__, tokens)) / len(tokens) if tokens else 0.0
 
 
 def _is_caps(text: str) -> bool:
@@ -87,9 +95,16 @@ def _is_caps(text: str) -> bool:
     return len(text) >= 12 and text.upper() == text and text.lower() != text
 
 
+def _is_prose(text: str, size: float, cjk: int, terminal: bool) -> bool:
+    """Sentence-like text: CJK with its punctuation, else terminal, long or stop-word rich."""
+    if cjk >= 10 and cjk * 2 >= len(text):
+        return _CJK_PROSE.search(text) is not None or (cjk >= 20 and not text.startswith(_BRACKETS))
+    return terminal or size >= LONG_LINE or _density(text, cjk) >= 0.3
+
+
 def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
     """Features and score of one line."""
-    size, words, density, cjk = _measure(text)
+    size, words, cjk = _measure(text)
     terminal = text.rstrip(_CLOSERS).endswith(_TERMINAL)
     sentences = len(_SENTENCE_END.findall(text, 0, SENTENCE_SCAN))
     caps = _is_caps(text)
@@ -99,16 +114,11 @@ def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
     is_date = has_date and meta.is_date_line(text)
     is_byline = short and _BYLINE_START.match(text) is not None
     linky = size < 200 and ("://" in text or "ww." in text) and _URL.search(text) is not None
-    prose = terminal or density >= 0.3 or size >= 250
-    if cjk >= 10 and cjk * 2 >= len(text):
-        prose = _CJK_PROSE.search(text) is not None or (
-            cjk >= 20 and not text.startswith(_BRACKETS)
-        )
     if rule or repeated or (caps and words >= 4 and not terminal):
         kind, score = BAD, -25.0
-    elif size >= 80 and prose and not linky:
+    elif size >= 80 and not linky and _is_prose(text, size, cjk, terminal):
         kind, score = GOOD, size
-    elif size >= 30 and terminal and (density >= 0.15 or sentences >= 1) and not linky:
+    elif size >= 30 and terminal and not linky and (sentences >= 1 or _density(text, cjk) >= 0.15):
         kind, score = SHORT, size * 0.3
     else:
         kind, score = SHORT, -(10.0 + max(0.0, 30.0 - size) * 0.3)
@@ -117,15 +127,53 @@ def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
                 is_date, has_date, is_byline, ends)  # fmt: skip
 
 
+MEMO_MAX_CHARS = 160
+"""Lines up to this long (menus, share bars, footers: they recur across a batch) are memoised."""
+MEMO_SIZE = 50_000
+"""Memo entries kept before the memo is cleared."""
+_memo: dict[tuple[str, bool], Line] = {}
+_repeat_memo: dict[str, bool] = {}
+_memo_owner: list[BoilerplateModel] = []
+
+
+def _memo_for(model: BoilerplateModel) -> dict[tuple[str, bool], Line]:
+    """The per-model memo of short lines (cleared when the model changes or it grows too big)."""
+    if not _memo_owner or _memo_owner[0] is not model or len(_memo) > MEMO_SIZE:
+        _memo.clear()
+        _repeat_memo.clear()
+        _memo_owner[:] = [model]
+    return _memo
+
+
+def _is_repeated(text: str, model: BoilerplateModel) -> bool:
+    """model.is_repeated, memoised for short lines."""
+    if len(text) > MEMO_MAX_CHARS:
+        return model.is_repeated(text)
+    flag = _repeat_memo.get(text)
+    if flag is None:
+        flag = _repeat_memo[text] = model.is_repeated(text)
+    return flag
+
+
 def analyse(texts: Sequence[str], model: BoilerplateModel) -> list[Line]:
     """Features of every line; repetition evidence is ignored when it would eat most prose."""
-    flags = [model.is_repeated(t) for t in texts]
+    memo = _memo_for(model)
+    flags = [_is_repeated(t, model) for t in texts]
     if any(flags):
         prose = sum(len(t) for t in texts if len(t) >= 80)
         eaten = sum(len(t) for t, flag in zip(texts, flags, strict=True) if flag and len(t) >= 80)
         if eaten > 0.3 * prose:  # a re-scrape of an article already seen: trust the rules only
             flags = [False] * len(texts)
-    return [_line(t, model, flag) for t, flag in zip(texts, flags, strict=True)]
+    lines = []
+    for text, flag in zip(texts, flags, strict=True):
+        if len(text) > MEMO_MAX_CHARS:
+            lines.append(_line(text, model, flag))
+            continue
+        line = memo.get((text, flag))
+        if line is None:
+            line = memo[text, flag] = _line(text, model, flag)
+        lines.append(line)
+    return lines
 
 
 def token_set(text: str) -> frozenset[str]:

@@ -31,7 +31,7 @@ ARTICLES_PER_FILE = 50
 MIN_FILES = 8
 PAGE_SIZE = 10
 """Results on the first page: each may need its own docs file, which sets the shard balance."""
-EXCERPT_CHARS = 150
+EXCERPT_CHARS = 120
 LIST_TITLE, LIST_STRONG, LIST_WEAK = 0, 1, 2
 _TERMINAL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 _CONTINUE = "ghijklmnopqrstuvwxyz0123456789+/"
@@ -153,11 +153,13 @@ def _term_shards(
 def shard_counts(total: int, term_bytes: int, doc_bytes: int) -> tuple[int, int]:
     """Split the file budget between term and docs shards to minimise a cold query's bytes.
 
-    A one-word query loads one term shard (term_bytes / T) and up to PAGE_SIZE docs shards
-    (doc_bytes / D each); with T + D fixed the sum is smallest when T : D = sqrt(t) : sqrt(10 d).
+    A query loads one term shard per word (term_bytes / T each; 1.5 words on average) and up
+    to PAGE_SIZE docs shards (doc_bytes / D each); with T + D fixed the sum is smallest when
+    T : D = sqrt(1.5 t) : sqrt(10 d).
     """
     budget = max(MIN_FILES, total // ARTICLES_PER_FILE) - 3
-    a, b = math.sqrt(max(term_bytes, 1)), math.sqrt(PAGE_SIZE * max(doc_bytes, 1))
+    a = math.sqrt(1.5 * max(term_bytes, 1))
+    b = math.sqrt(PAGE_SIZE * max(doc_bytes, 1))
     terms = min(budget - 1, max(1, round(budget * a / (a + b))))
     docs = max(1, min(budget - terms, total))
     return terms, docs

@@ -32,7 +32,7 @@ from archiver.paths import atomic_write_text
 from archiver.report import Reporter
 from archiver.search.tokenize import STOP_WORDS, fold, plain_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_NAME = "archiver-index.json"
 INDEX_NAME = "MAIN"
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -48,6 +48,14 @@ class FoldStemAnalyzer(Composable):  # type: ignore[misc]
     def __init__(self, stemming: bool = True) -> None:
         self.stemming = stemming
         self._cache: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (into the index's table of contents) without the stem cache."""
+        return {"stemming": self.stemming}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.stemming = bool(state.get("stemming", True))
+        self._cache = {}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FoldStemAnalyzer) and other.stemming == self.stemming
@@ -189,27 +197,33 @@ def _read_meta(folder: Path) -> dict[str, Any] | None:
     return meta
 
 
-def _write_meta(folder: Path, docs: Mapping[str, str]) -> None:
-    """Record the schema version and the fingerprint of every indexed slug."""
-    meta = {"schema": SCHEMA_VERSION, "docs": dict(sorted(docs.items()))}
+def _write_meta(folder: Path, docs: Mapping[str, str], generation: int) -> None:
+    """Record the schema version, the index generation and every indexed slug's fingerprint."""
+    meta = {"schema": SCHEMA_VERSION, "generation": generation, "docs": dict(sorted(docs.items()))}
     atomic_write_text(folder / META_NAME, json.dumps(meta, sort_keys=True, separators=(",", ":")))
 
 
+def _generation(folder: Path) -> int:
+    """The newest Whoosh generation on disk (-1 when there is none); a directory listing only."""
+    prefix = f"_{INDEX_NAME}_"
+    numbers = [
+        int(p.name[len(prefix) : -4])
+        for p in folder.glob(f"{prefix}*.toc")
+        if p.name[len(prefix) : -4].isdigit()
+    ]
+    return max(numbers, default=-1)
+
+
 def _problem(folder: Path, meta: dict[str, Any] | None) -> str | None:
-    """Why the existing index cannot be updated in place (None when it can)."""
-    if not folder.is_dir() or not any(folder.glob(f"_{INDEX_NAME}_*.toc")):
+    """Why the existing index cannot be updated in place (None when it can), without opening it."""
+    if not folder.is_dir() or _generation(folder) < 0:
         return "missing"
     if meta is None:
         return "its bookkeeping file is missing or unreadable"
     if meta.get("schema") != SCHEMA_VERSION:
         return "it was written by another version"
-    ix, error = _open(folder)
-    if ix is None:
-        return f"it cannot be read ({error})"
-    count = ix.doc_count()
-    ix.close()
-    if count != len(meta["docs"]):
-        return "it is out of step with the articles"
+    if meta.get("generation") != _generation(folder):
+        return "it is out of step with the articles (an earlier update did not finish)"
     return None
 
 
@@ -226,13 +240,14 @@ def update_index(
     folder = index_path(settings)
     meta = None if clean else _read_meta(folder)
     problem = None if clean else _problem(folder, meta)
-    if clean or problem is not None or meta is None:
-        if problem is not None:
-            word = "creating it" if problem == "missing" else "rebuilding it"
-            reporter.info(f"{folder}: search index {problem}; {word}")
-        _rebuild(folder, articles)
-        return
-    _update(folder, articles, meta["docs"], changed, deleted)
+    if not clean and problem is None and meta is not None:
+        problem = _update(folder, articles, meta["docs"], changed, deleted)
+        if problem is None:
+            return
+    if problem is not None:
+        word = "creating it" if problem == "missing" else "rebuilding it"
+        reporter.info(f"{folder}: search index {problem}; {word}")
+    _rebuild(folder, articles)
 
 
 def _writer(ix: Any, **kwargs: Any) -> Any:
@@ -251,21 +266,20 @@ def _update(
     indexed: Mapping[str, str],
     changed: set[str],
     deleted: set[str],
-) -> None:
-    """Re-index changed and unknown slugs and drop deleted ones, in one commit."""
+) -> str | None:
+    """Re-index changed and unknown slugs and drop deleted ones in one commit (or say why not)."""
     current = {a.slug: a for a in articles}
     gone = (set(indexed) - set(current)) | (deleted & set(indexed))
     todo = sorted(s for s in current if s in changed or not indexed.get(s))
+    ix, error = _open(folder)
+    if ix is None:
+        return f"it cannot be read ({error})"
     if not gone and not todo:
-        return
-    ix = index.open_dir(str(folder), indexname=INDEX_NAME)
+        ix.close()
+        return None
     try:
         writer = _writer(ix)
-        # Mark every slug touched as unknown first: a crash before the final write forces a redo.
-        pending = {s: "" for s in (set(indexed) | set(todo))} | {
-            s: h for s, h in indexed.items() if s not in gone and s not in todo
-        }
-        _write_meta(folder, pending)
+        _write_meta(folder, indexed, -1)  # a crash before the final write forces a rebuild
         try:
             for slug in sorted(gone):
                 writer.delete_by_term("slug", slug)
@@ -279,7 +293,8 @@ def _update(
         ix.close()
     final = {s: h for s, h in indexed.items() if s in current}
     final.update((s, fingerprint(current[s])) for s in todo)
-    _write_meta(folder, {s: h for s, h in final.items() if s in current})
+    _write_meta(folder, final, _generation(folder))
+    return None
 
 
 def _rebuild(folder: Path, articles: Sequence[Article]) -> None:
@@ -300,7 +315,7 @@ def _rebuild(folder: Path, articles: Sequence[Article]) -> None:
             raise
         finally:
             ix.close()
-        _write_meta(fresh, {a.slug: fingerprint(a) for a in articles})
+        _write_meta(fresh, {a.slug: fingerprint(a) for a in articles}, _generation(fresh))
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():

@@ -136,14 +136,20 @@ def _errors(q: wq.Query) -> Iterator[str]:
         yield from _errors(child)
 
 
-def parse(schema: Any, text: str) -> wq.Query:
-    """Parse Whoosh query language (AND/OR/NOT, phrases, field:value, prefix*, fuzzy~, dates)."""
-    check_syntax(text)
+def make_parser(schema: Any) -> Any:
+    """The query parser (costly to set up: build once per open index)."""
     parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema=schema)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     parser.add_plugin(qparser.GtLtPlugin())
     parser.add_plugin(DateParserPlugin(free=False))
     parser.add_plugin(qparser.FieldAliasPlugin(ALIASES))
+    return parser
+
+
+def parse(schema: Any, text: str, parser: Any = None) -> wq.Query:
+    """Parse Whoosh query language (AND/OR/NOT, phrases, field:value, prefix*, fuzzy~, dates)."""
+    check_syntax(text)
+    parser = parser or make_parser(schema)
     try:
         q = parser.parse(text)
     except Exception as exc:  # Whoosh raises assorted errors on odd input
@@ -196,6 +202,7 @@ class SearchIndex:
     def __init__(self, settings: Settings) -> None:
         self._ix = open_index(settings)
         self._searcher = self._ix.searcher()
+        self._parser = make_parser(self._ix.schema)
 
     def close(self) -> None:
         """Release the index files."""
@@ -226,7 +233,7 @@ class SearchIndex:
         if limit < 1:
             raise QuerySyntaxError("limit must be at least 1")
         schema = self._ix.schema
-        q = parse(schema, query)
+        q = parse(schema, query, self._parser)
         extra = _filters(tag, source, author, since, until, schema)
         if extra:
             q = wq.And([q, *extra])
