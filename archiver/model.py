@@ -32,6 +32,25 @@ class Extracted:
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where each metadata field came from, e.g. ``{"published": "json-ld"}``."""
 
+    def to_article(self, slug: str, **fields: Any) -> Article:
+        """The Article this extraction becomes (extra front matter fields by keyword)."""
+        values: dict[str, Any] = {
+            "title": self.title,
+            "slug": slug,
+            "body": "\n\n".join(self.body),
+            "summary": self.summary,
+            "published": self.published,
+            "source": self.source,
+            "authors": self.authors,
+            "credits": self.credits,
+            "url": self.url,
+            "tags": self.tags,
+            "language": self.language,
+            "extracted": dict(self.origins),
+        }
+        values.update(fields)
+        return Article(**values)
+
 
 @dataclass(frozen=True)
 class Article:

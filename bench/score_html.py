@@ -31,20 +31,7 @@ def decode(data: bytes) -> str:
 
 def to_article(found: Extracted, source_file: str) -> Article:
     """The Article a pipeline would store for this extraction (no slug allocation)."""
-    return Article(
-        title=found.title,
-        slug=Path(source_file).stem,
-        body="\n\n".join(found.body),
-        summary=found.summary,
-        published=found.published,
-        source=found.source,
-        authors=found.authors,
-        credits=found.credits,
-        url=found.url,
-        language=found.language,
-        source_file=source_file,
-        extracted=dict(found.origins),
-    )
+    return found.to_article(Path(source_file).stem, source_file=source_file)
 
 
 def main(argv: list[str] | None = None) -> int:

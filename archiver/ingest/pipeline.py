@@ -419,20 +419,7 @@ class Store:
         if base is None:
             ex = result.extracted
             assert ex is not None
-            base = Article(
-                title=ex.title,
-                slug="",
-                body="\n\n".join(ex.body),
-                summary=ex.summary,
-                published=ex.published,
-                source=ex.source,
-                authors=ex.authors,
-                credits=ex.credits,
-                url=ex.url,
-                tags=result.tags,
-                language=ex.language,
-                extracted=dict(ex.origins),
-            )
+            base = ex.to_article("", tags=result.tags)
         if slug is None:
             wanted = base.slug if result.article is not None and base.slug else base.title
             slug = allocate_slug(wanted, self.taken)
