@@ -272,7 +272,7 @@ def search(
         limit=limit,
     )
     if as_json:
-        click.echo(json.dumps([_hit_json(h) for h in hits], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([h.to_json() for h in hits], indent=2, ensure_ascii=False))
         return
     if not hits:
         reporter_of(ctx).info("no results")
@@ -282,33 +282,18 @@ def search(
         _print_hit(number, hit, settings, color)
 
 
-def _hit_json(hit: Any) -> dict[str, Any]:
-    """One search hit as plain data."""
-    return {
-        "title": hit.title,
-        "slug": hit.slug,
-        "path": hit.path,
-        "published": hit.published.isoformat() if hit.published else None,
-        "source": hit.source,
-        "score": round(float(hit.score), 4),
-        "snippet": "".join(text for text, _ in hit.snippet),
-    }
-
-
 def _print_hit(number: int, hit: Any, settings: Settings, color: bool) -> None:
     """Print one hit: title line, metadata line, highlighted snippet."""
     date = hit.published.isoformat()[:10] if hit.published else "undated"
-    click.echo(
-        click.style(f"{number}. {hit.title}", bold=True) if color else f"{number}. {hit.title}"
-    )
+    title = f"{number}. {hit.title}"
+    click.echo(click.style(title, bold=True) if color else title)
     click.echo(
         f"   {date} · {hit.source or 'unknown source'} · {Path(settings.output_dir) / hit.path}"
     )
-    snippet = "".join(
-        click.style(t, bold=True, fg="yellow") if m and color else t for t, m in hit.snippet
-    )
-    if snippet.strip():
-        click.echo(f"   {snippet.strip()}")
+    mark = (lambda t: click.style(t, bold=True, fg="yellow")) if color else None
+    text = hit.snippet_text(mark).strip()
+    if text:
+        click.echo(f"   {text}")
     click.echo()
 
 

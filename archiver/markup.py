@@ -99,33 +99,45 @@ def _postprocess(clean: str) -> str:
     return _POST.sub(fix, clean)
 
 
-_FENCE = re.compile(r"^\s*(```|~~~).*$", re.M)
+_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.M)
 _IMAGE_MD = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK_MD = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _REF_LINK = re.compile(r"\[([^\]]*)\]\[[^\]]*\]")
-_LINK_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
+_LINK_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
 _TAG = re.compile(r"<[^>]{0,2000}>")
-_LINE_MARK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)", re.M)
+_LINE_MARK = re.compile(r"^[ \t]{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)", re.M)
 _EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|`+|~~)")
-_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M)
+_RULE = re.compile(r"^[ \t]{0,3}(?:[-*_][ \t]*){3,}$", re.M)
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
 )
 
 
-def plain_text(markdown_text: str) -> str:
-    """Markdown -> readable plain text on one line (for summaries, reading time and search)."""
+def plain_text(markdown_text: str, *, paragraphs: bool = False) -> str:
+    """Markdown -> readable plain text (summaries, reading time, search excerpts).
+
+    Links keep their text, images their alt text; markup, HTML and backslash escapes go.
+    One line, or with ``paragraphs`` one blank line between paragraphs.
+    """
     text = _FENCE.sub("", markdown_text)
     text = _LINK_DEF.sub("", text)
-    text = _IMAGE_MD.sub(r"\1", text)
-    text = _LINK_MD.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
+    if "](" in text or "][" in text:
+        text = _REF_LINK.sub(r"\1", _LINK_MD.sub(r"\1", _IMAGE_MD.sub(r"\1", text)))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
     text = _RULE.sub("", text)
     text = _LINE_MARK.sub("", text)
     text = _EMPHASIS.sub("", text)
-    text = html.unescape(text)
-    return " ".join(text.split())
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if not paragraphs:
+        return " ".join(text.split())
+    blocks = (" ".join(block.split()) for block in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(block for block in blocks if block)
 
 
 def summarise(text: str, limit: int = 200) -> str:

@@ -22,7 +22,10 @@ from archiver.render import PageSpec, make_environment, plan_pages, render_page
 from archiver.taxonomy import build_archive
 
 HOSTILE = "</script><script>alert(1)</script>"
-STATIC = {"static/style.css", "static/favicon.svg", "static/search.js"}
+STATIC = {
+    f"static/{p.name}"
+    for p in (Path(__file__).resolve().parent.parent / "templates" / "static").iterdir()
+}
 """Theme files the engine copies (search.js belongs to the search page, when it exists)."""
 SHA = "ab" * 32
 

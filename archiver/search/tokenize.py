@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from archiver import markup
+
 STOP_WORDS: frozenset[str] = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being
@@ -31,15 +33,6 @@ _WORD = re.compile(r"[^\W_]{2,}|\d")
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_REF = re.compile(r"\[([^\]]*)\]\[[^\]]*\]")
-_MD_TAG = re.compile(r"<[^>]{0,200}>")
-_MD_LINE_PREFIX = re.compile(
-    r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M
-)
-_MD_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|`+|~~)")
-_MD_RULE = re.compile(r"^[ \t]*[-*_][ \t]*[-*_][ \t]*[-*_][-*_ \t]*$", re.M)
-_SPACES = re.compile(r"[ \t]+")
-_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 def fold(text: str) -> str:
@@ -59,18 +52,8 @@ def words(text: str) -> list[str]:
 
 
 def plain_text(markdown_text: str) -> str:
-    """Readable plain text of a Markdown body (links keep their text; markup and HTML dropped)."""
-    text = markdown_text
-    if "](" in text or "][" in text:
-        text = _MD_REF.sub(r"\1", _MD_LINK.sub(r"\1", _MD_IMAGE.sub(r"\1", text)))
-    if "<" in text:
-        text = _MD_TAG.sub(" ", text)
-    text = _MD_RULE.sub("", text)
-    text = _MD_LINE_PREFIX.sub("", text)
-    if "*" in text or "_" in text or "`" in text or "~" in text:
-        text = _MD_EMPHASIS.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    """Readable plain text of a Markdown body, paragraphs kept (see archiver.markup)."""
+    return markup.plain_text(markdown_text, paragraphs=True)
 
 
 def index_words(markdown_text: str) -> list[str]:
