@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,10 +20,16 @@ def safe_join(root: Path, relative: str) -> Path:
     if pure.is_absolute() or any(part in ("", ".", "..") for part in relative.split("/")):
         raise UnsafePathError(f"unsafe output path {relative!r}")
     target = root.joinpath(*pure.parts)
-    resolved_root = root.resolve()
-    if not target.resolve().is_relative_to(resolved_root):
+    resolved_root = _resolved(str(root))
+    if not Path(os.path.realpath(target)).is_relative_to(resolved_root):
         raise UnsafePathError(f"unsafe output path {relative!r}")
     return target
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: str) -> Path:
+    """A root folder's real path (cached: output roots do not move during a run)."""
+    return Path(os.path.realpath(root))
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -45,9 +52,15 @@ def _mode_for(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process umask (read once: reading it means setting it)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -108,6 +108,8 @@ def main() -> None:
         unchanged.append(run(archive, content, args.jobs))
         edit(content, round_)
         edited.append(run(archive, content, args.jobs))
+        walls = ", ".join(f"{r[-1]['wall']:.2f} s" for r in (cold, unchanged, edited))
+        print(f"round {round_ + 1}: cold, no change, one edit: {walls}", flush=True)
     print(f"corpus: {int(cold[0]['articles'])} articles from {pristine}")
     summary("cold", cold)
     summary("no change", unchanged)

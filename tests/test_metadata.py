@@ -6,15 +6,13 @@ import datetime as dt
 
 import pytest
 
-from archiver.ingest.metadata import (
+from archiver.ingest.byline import (
     clean_authors,
-    find_url,
-    is_date_line,
     parse_byline,
     parse_credit_line,
-    parse_date,
     source_from_copyright,
 )
+from archiver.ingest.metadata import find_url, is_date_line, parse_date
 
 EST = dt.timezone(dt.timedelta(hours=-5))
 EDT = dt.timezone(dt.timedelta(hours=-4))
@@ -107,7 +105,7 @@ def test_url_and_copyright_source() -> None:
 
 
 def test_byline_credentials_and_reviewers() -> None:
-    from archiver.ingest.metadata import parse_byline, without_dates
+    from archiver.ingest.metadata import without_dates
 
     credit = parse_byline("By Brenda Goodman, MA")
     assert credit is not None and credit.authors == ("Brenda Goodman",)
@@ -119,7 +117,7 @@ def test_byline_credentials_and_reviewers() -> None:
 
 
 def test_places_and_headlines_are_not_bare_names() -> None:
-    from archiver.ingest.metadata import is_not_person
+    from archiver.ingest.byline import is_not_person
 
     for phrase in ("Middle East", "São Paulo", "United States", "On Recent Controversial Events"):
         assert is_not_person(phrase), phrase
@@ -128,3 +126,49 @@ def test_places_and_headlines_are_not_bare_names() -> None:
         assert not is_not_person(name), name
     persons, _ = clean_authors(["By Middle East and Ana Lopez"])
     assert persons == ["Ana Lopez"]
+
+
+@pytest.mark.parametrize(
+    ("line", "authors"),
+    [
+        ("By ANNA KOWALSKA Morning Radio Show", ("Anna Kowalska",)),
+        ("by Pedro Alves14 Mar 2019212", ("Pedro Alves",)),
+        ("By Ana Lopez March 18 at 3:57 PM Follow @analopez", ("Ana Lopez",)),
+        ("by Ana Lopez (reporting) and Bo Li (photography)", ("Ana Lopez",)),
+        (
+            "Par Claire Martin (avec Paul Roux et Léa Petit)",
+            ("Claire Martin", "Paul Roux", "Léa Petit"),
+        ),
+        (
+            "By Ana Maria Lopez, Senior Staff Technologist, Civic Speech, and Data Project",
+            ("Ana Maria Lopez",),
+        ),
+    ],
+)
+def test_byline_noise_around_names(line: str, authors: tuple[str, ...]) -> None:
+    credit = parse_byline(line)
+    assert credit is not None and credit.authors == authors
+
+
+def test_bare_names_with_times_handles_and_initials() -> None:
+    from archiver.ingest.metadata import without_dates
+
+    for line, name in (
+        ("Ana Lopez 1 day ago", "Ana Lopez"),
+        ("Bo Li • 8h", "Bo Li"),
+        ("Carla Ruiz, @carlaruiz", "Carla Ruiz"),
+        ("Richard (R.J.) Roe", "Richard Roe"),
+    ):
+        credit = parse_byline(without_dates(line), bare_names=True)
+        assert credit is not None and credit.authors == (name,), line
+    for chrome in ("Today’s Paper", "Resize Text"):
+        assert parse_byline(chrome, bare_names=True) is None
+
+
+def test_parse_bio() -> None:
+    from archiver.ingest.byline import parse_bio
+
+    credit = parse_bio("Tomas Novak is a staff reporter covering city hall and transport.")
+    assert credit is not None and credit.authors == ("Tomas novak".title(),)
+    assert parse_bio("New York is a city of writers and editors.") is None
+    assert parse_bio("The plan is a reporter's dream.") is None

@@ -268,3 +268,111 @@ def test_breadcrumb_headline_is_cut_from_its_trail(model: BoilerplateModel) -> N
     text = _article("News > 2024 > Region > Council approves the river plan")
     found = extract_textdump(text, boilerplate=model)
     assert found.title == "Council approves the river plan"
+
+
+def test_headline_under_a_stray_notice_and_above_a_share_bar(model: BoilerplateModel) -> None:
+    notice = (
+        "This story is unlisted, which means only people with the link can see it. Are you "
+        "sure you want to share it with everybody you know right now?"
+    )
+    title = "A harbour town rebuilds its river walls"
+    body = "\n\n".join(SENTENCES)
+    text = (
+        f"Ready to publish?\nFeatured Close Publish changes\nSign in / Sign up\n\n{notice}\n"
+        f"{title}\nShare on Twitter\nShare on Facebook\n{body}\n"
+    )
+    assert extract_textdump(text, boilerplate=model).title == title
+
+
+def test_subheading_between_paragraphs_is_not_the_headline(model: BoilerplateModel) -> None:
+    title = "Council approves the river plan after long delays"
+    body = "\n\n".join(SENTENCES[:2]) + "\n\nWhat happens to the river banks next\n\n"
+    body += "\n\n".join(SENTENCES[2:])
+    text = f"Home\n\nWorld\n\n{title}\n\n{body}\n"
+    assert extract_textdump(text, boilerplate=model).title == title
+
+
+def test_headline_with_a_dek_beats_teasers_and_share_labels(model: BoilerplateModel) -> None:
+    title = "The river plan is a bet: councils, engineers and the truth about old walls"
+    dek = "The council says the river plan will last a century; engineers are not so sure"
+    teasers = "\n".join(
+        f"Teaser number {n} about a completely different subject of the day Ann Other"
+        for n in range(3)
+    )
+    text = (
+        f"Menu\n{teasers}\nLog out\nSunday, Feb 1, 2015 11:57 AM UTC\n{title}\n{dek}\n"
+        "Richard (R.J.) Roe\nAll Share Services\n" + "\n".join(SENTENCES) + "\n"
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == title
+    assert found.authors == ("Richard Roe",)
+
+
+def test_byline_a_few_lines_into_the_body(model: BoilerplateModel) -> None:
+    title = "Council approves the river plan after long delays"
+    text = (
+        f"Home\n\n{title}\n\n{SENTENCES[0]}\n\n{SENTENCES[1]}\n\n{SENTENCES[2]}\n\n"
+        f"River banks at dawn. Photo: Ann Lee\n\nBy Maria Gonzalez\n\n"
+        + "\n\n".join(SENTENCES[3:])
+        + "\n"
+    )
+    assert extract_textdump(text, boilerplate=model).authors == ("Maria Gonzalez",)
+
+
+def test_author_from_a_bio_line_after_the_body(model: BoilerplateModel) -> None:
+    text = (
+        "Home\n\nCouncil approves the river plan after long delays\n\n"
+        + "\n\n".join(SENTENCES)
+        + "\n\nTomas Novak is a staff reporter covering city hall and transport.\n"
+    )
+    assert extract_textdump(text, boilerplate=model).authors == ("Tomas Novak",)
+
+
+def test_pipe_separated_byline_inside_a_date_line(model: BoilerplateModel) -> None:
+    text = (
+        "Accueil\n\nLe conseil approuve enfin le plan pour la rivière\n\n"
+        "Le Quotidien | 04.05.2015 à 13h36 • Mis à jour le 05.05.2015 à 20h13 | "
+        "Par Claire Martin (avec Paul Roux et Léa Petit)\n\n" + "\n\n".join(SENTENCES) + "\n"
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.authors == ("Claire Martin", "Paul Roux", "Léa Petit")
+
+
+def test_cjk_headline_beats_the_breadcrumb_trail(model: BoilerplateModel) -> None:
+    text = (DUMPS / "zh_portal_like.txt").read_text("utf-8")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "研究人员发现深海鱼类依靠微弱光线导航的新机制"
+    assert found.body[0].startswith("海洋研究所的科研团队近日发表论文")
+    assert found.language == "zh"
+
+
+def test_breadcrumb_with_double_arrows_is_not_the_headline(model: BoilerplateModel) -> None:
+    text = (DUMPS / "zh_portal_like.txt").read_text("utf-8")
+    text = text.replace("首页 > 科技频道 > 探索者 > 正文", "首页 >> 科技资讯 >> 正文")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "研究人员发现深海鱼类依靠微弱光线导航的新机制"
+
+
+def test_full_headline_beats_its_shortened_copy(model: BoilerplateModel) -> None:
+    text = (DUMPS / "en_short_share_title.txt").read_text("utf-8")
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "Singer Jane Roe's $90K Diamond Necklace -- STOLEN!!!"
+    assert found.body[0].startswith("Singer Jane Roe's diamond necklace was taken")
+
+
+def test_prefer_fuller_picks_the_line_holding_all_the_winners_words(
+    model: BoilerplateModel,
+) -> None:
+    from archiver.ingest.headline import _prefer_fuller
+    from archiver.ingest.textfeatures import analyse
+
+    texts = [
+        "Singer Jane Roe's $90K Diamond Necklace -- STOLEN!!!",
+        "Jane Roe",
+        "$90K Diamond Necklace ... STOLEN!!!",
+        "Diamond thieves are stealing necklaces in the city every week.",
+    ]
+    lines = analyse(texts, model)
+    assert _prefer_fuller(lines, [(5.8, 0, 0), (6.0, -2, 2)], 2) == 0
+    assert _prefer_fuller(lines, [(3.0, 0, 0), (6.0, -2, 2)], 2) == 2  # too far behind
+    assert _prefer_fuller(lines, [(6.0, -2, 2), (5.9, -3, 3)], 2) == 2  # a sentence, not a title

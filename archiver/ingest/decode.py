@@ -37,31 +37,30 @@ BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_SPACES = str.maketrans(
-    {
-        "\u00a0": " ",
-        "\u2007": " ",
-        "\u202f": " ",
-        "\u2000": " ",
-        "\u2001": " ",
-        "\u2002": " ",
-        "\u2003": " ",
-        "\u2004": " ",
-        "\u2005": " ",
-        "\u2006": " ",
-        "\u2008": " ",
-        "\u2009": " ",
-        "\u200a": " ",
-        "\u205f": " ",
-        "\u3000": " ",
-        "\t": " ",
-        "\u2028": "\n",
-        "\u2029": "\n\n",
-        "\u0085": "\n",
-        "\x0b": "\n",
-        "\x0c": "\n",
-    }
-)
+_ODD_SPACES = {
+    "\u00a0": " ",
+    "\u2007": " ",
+    "\u202f": " ",
+    "\u2000": " ",
+    "\u2001": " ",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2004": " ",
+    "\u2005": " ",
+    "\u2006": " ",
+    "\u2008": " ",
+    "\u2009": " ",
+    "\u200a": " ",
+    "\u205f": " ",
+    "\u3000": " ",
+    "\t": " ",
+    "\u2028": "\n",
+    "\u2029": "\n\n",
+    "\u0085": "\n",
+    "\x0b": "\n",
+    "\x0c": "\n",
+}
+_ODD_SPACE = re.compile("[" + "".join(_ODD_SPACES) + "]")
 # Zero-width and invisible formatting characters (ZWJ/ZWNJ are kept: scripts and emoji need them).
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\x80-\x84\x86-\x9f]")
@@ -170,10 +169,11 @@ def _western_cp1252(data: bytes) -> str | None:
 def normalise_text(text: str) -> str:
     """NFC; unify line ends; odd spaces to plain spaces; invisible and control characters out."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_SPACES)
+    text = _ODD_SPACE.sub(lambda m: _ODD_SPACES[m.group()], text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 

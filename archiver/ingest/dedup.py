@@ -32,21 +32,55 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def exact_key(title: str, body: Iterable[str]) -> str:
-    """Hash of the normalised article text: equal for the same article whatever its markup."""
-    words = tokens(" ".join(body)) or tokens(title)
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Fingerprint:
+    """What duplicate detection needs of one article, compact enough to pass between processes."""
+
+    exact: str
+    """sha256 of the normalised word sequence: equal for the same text whatever its markup."""
+    shingles: bytes
+    """Sorted distinct hashed word 5-shingles (little-endian uint64)."""
+    signature: bytes
+    """MinHash signature of the shingles (NUM_PERM little-endian uint64)."""
+
+    def shingle_array(self) -> np.ndarray:
+        """The shingles as a numpy array."""
+        return np.frombuffer(self.shingles, dtype="<u8")
+
+
+def fingerprint(title: str, body: Iterable[str]) -> Fingerprint:
+    """Exact key, shingles and MinHash signature of an article, from one tokenisation."""
+    words = tokens(" ".join(body))
+    exact = hashlib.sha256(" ".join(words or tokens(title)).encode("utf-8")).hexdigest()
+    array = _shingle_array(words)
+    return Fingerprint(exact, array.astype("<u8").tobytes(), _signature(array))
 
 
 def shingles(body: Iterable[str]) -> set[int]:
-    """Hashed word 5-shingles of a body (a short body gives its whole token run)."""
-    words = tokens(" ".join(body))
+    """Hashed word 5-shingles of a body, as a set (a short body gives its whole token run)."""
+    return set(_shingle_array(tokens(" ".join(body))).tolist())
+
+
+_WORD_IDS: dict[str, int] = {}
+
+
+def _word_id(word: str) -> int:
+    """A stable 32-bit id of a word (crc32), memoised: news vocabulary repeats heavily."""
+    found = _WORD_IDS.get(word)
+    if found is None:
+        if len(_WORD_IDS) > 500_000:
+            _WORD_IDS.clear()
+        found = _WORD_IDS[word] = zlib.crc32(word.encode("utf-8"))
+    return found
+
+
+def _shingle_array(words: list[str]) -> np.ndarray:
+    """Sorted distinct shingle hashes of a token run."""
     if not words:
-        return set()
-    ids = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64)
-    if len(ids) < SHINGLE:
-        return {int(_combine(ids, len(ids))[0])}
-    return set(_combine(ids, SHINGLE).tolist())
+        return np.zeros(0, dtype=np.uint64)
+    get = _WORD_IDS.get
+    ids = np.fromiter((get(w) or _word_id(w) for w in words), dtype=np.uint64, count=len(words))
+    return np.unique(_combine(ids, min(SHINGLE, len(ids))))
 
 
 def _combine(ids: np.ndarray, width: int) -> np.ndarray:
@@ -64,13 +98,16 @@ _A = _RNG.randint(1, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 _B = _RNG.randint(0, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 
 
-def signature(hashes: set[int]) -> bytes:
+def signature(hashes: AbstractSet[int]) -> bytes:
     """A MinHash signature (NUM_PERM values) of a shingle set, as bytes."""
-    if not hashes:
+    return _signature(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)))
+
+
+def _signature(values: np.ndarray) -> bytes:
+    """MinHash of an array of shingle hashes: (a*x + b) mod 2^64 keeping 61 bits, minimised."""
+    if not len(values):
         return b""
-    values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes)) & _MASK
-    # (a*x + b) mod 2^64, then keep 61 bits: cheap universal-ish hashing, vectorised.
-    mixed = (np.outer(values, _A) + _B) & _MASK
+    mixed = (np.outer(values & _MASK, _A) + _B) & _MASK
     return bytes(mixed.min(axis=0).astype("<u8").tobytes())
 
 
@@ -129,6 +166,15 @@ def jaccard(a: AbstractSet[int], b: AbstractSet[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+def overlap(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
+    """Exact (Jaccard, containment) of two fingerprints' shingles."""
+    x, y = a.shingle_array(), b.shingle_array()
+    if not len(x) or not len(y):
+        return 0.0, 0.0
+    common = len(np.intersect1d(x, y, assume_unique=True))
+    return common / (len(x) + len(y) - common), common / min(len(x), len(y))
+
+
 def titles_agree(a: str, b: str) -> bool:
     """Whether two headlines plausibly name the same story (word overlap or containment)."""
     ta, tb = set(tokens(a)), set(tokens(b))
@@ -139,25 +185,20 @@ def titles_agree(a: str, b: str) -> bool:
 
 
 def is_near_duplicate(
-    a_title: str,
-    a_shingles: AbstractSet[int],
-    b_title: str,
-    b_shingles: AbstractSet[int],
-    threshold: float,
+    a_title: str, a: Fingerprint, b_title: str, b: Fingerprint, threshold: float
 ) -> bool:
     """Whether two inputs are the same article: near-identical bodies and agreeing headlines.
 
     A body overlap alone is not enough unless it is almost total: two different stories
     written from one template can share most of their word shingles.
     """
-    score = jaccard(a_shingles, b_shingles)
+    score, containment = overlap(a, b)
     if score >= max(0.95, threshold):
         return True
     agree = titles_agree(a_title, b_title)
     if score >= threshold and agree:
         return True
     # Same headline and a heavily overlapping body: the same story re-scraped with other chrome.
-    containment = len(a_shingles & b_shingles) / max(1, min(len(a_shingles), len(b_shingles)))
     return agree and tokens(a_title) == tokens(b_title) and containment >= 0.9
 
 

@@ -71,9 +71,17 @@ class Cleaned:
     extracted: Extracted | None
     article: Article | None
     tags: tuple[str, ...]
-    exact: str
-    shingles: frozenset[int]
-    signature: bytes
+    fingerprint: dedup.Fingerprint
+
+    @property
+    def exact(self) -> str:
+        """The exact-duplicate key."""
+        return self.fingerprint.exact
+
+    @property
+    def signature(self) -> bytes:
+        """The MinHash signature."""
+        return self.fingerprint.signature
 
 
 def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
@@ -141,26 +149,10 @@ def clean_text(kind: str, text: str, model: BoilerplateModel | None, settings: S
         article = parse_article(text)
         body = tuple(p for p in article.body.split("\n\n") if p.strip())
         tags = article.tags or _tags(article.title, article.summary, body, article, settings)
-        shingles = dedup.shingles(body)
-        return Cleaned(
-            None,
-            article,
-            tags,
-            dedup.exact_key(article.title, body),
-            frozenset(shingles),
-            dedup.signature(shingles),
-        )
+        return Cleaned(None, article, tags, dedup.fingerprint(article.title, body))
     ex = _extract(kind, text, model)
     tags = ex.tags or _tags(ex.title, ex.summary, ex.body, ex, settings)
-    shingles = dedup.shingles(ex.body)
-    return Cleaned(
-        ex,
-        None,
-        tags,
-        dedup.exact_key(ex.title, ex.body),
-        frozenset(shingles),
-        dedup.signature(shingles),
-    )
+    return Cleaned(ex, None, tags, dedup.fingerprint(ex.title, ex.body))
 
 
 def _tags(
@@ -237,7 +229,8 @@ def ingest(
             store.add(item, result)
     if not dry_run:
         store.commit()
-        remember_lines(state, _batch_lines([d for d in decoded if d.sha256 not in state.counted]))
+        fresh = [d for d in decoded if d.sha256 not in state.counted]
+        remember_lines(state, batch_lines if len(fresh) == len(decoded) else _batch_lines(fresh))
         state.counted.update(d.sha256 for d in decoded)
         _save_state(content, state)
     return report
@@ -357,7 +350,7 @@ class Store:
         self.by_exact = state.by_exact()
         self.near = dedup.NearIndex()
         self.sigs: dict[str, bytes] = {}
-        self.shingles: dict[str, frozenset[int]] = {}
+        self.prints: dict[str, dedup.Fingerprint] = {}
         self.titles: dict[str, str] = {}
         for slug, rec in state.records.items():
             sig = dedup.decode_signature(rec.signature)
@@ -388,10 +381,10 @@ class Store:
         if result.exact in self.by_exact:
             return self.by_exact[result.exact]
         for slug in self.near.candidates(result.signature):
-            if slug in self.shingles:
+            if slug in self.prints:
                 title = self.titles.get(slug, "")
                 if dedup.is_near_duplicate(
-                    _title(result), result.shingles, title, self.shingles[slug], self.threshold
+                    _title(result), result.fingerprint, title, self.prints[slug], self.threshold
                 ):
                     return slug
             elif dedup.signatures_match(
@@ -411,7 +404,7 @@ class Store:
         self.titles[slug] = _title(result)
         self.near.add(slug, result.signature)
         self.sigs[slug] = result.signature
-        self.shingles[slug] = result.shingles
+        self.prints[slug] = result.fingerprint
 
     def _article(self, item: Decoded, result: Cleaned, slug: str | None) -> Article:
         """Build the Article for a cleaned input (allocating a slug if it has none yet)."""

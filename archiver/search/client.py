@@ -114,20 +114,34 @@ def ordered(articles: Sequence[Article]) -> list[Article]:
 
 def postings(docs: Sequence[Article]) -> dict[str, list[list[int]]]:
     """Per term, the doc ids of its title, strong and weak lists (each doc in one list)."""
+    return _table([contribution(a) for a in docs])
+
+
+def contribution(article: Article) -> Kinds:
+    """One article's words, space-joined, by the list they go to: title, strong, weak."""
+    best: dict[str, int] = {}
+    body = Counter(index_words(article.body))
+    for word, count in body.items():
+        best[word] = LIST_STRONG if count >= 3 else LIST_WEAK
+    for word in words(article.summary or ""):
+        best[word] = LIST_STRONG
+    for word in words(" ".join((*article.tags, *article.authors, article.source or ""))):
+        best[word] = min(best.get(word, LIST_STRONG), LIST_STRONG)
+    for word in words(article.title):
+        best[word] = LIST_TITLE
+    lists: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for word, kind in best.items():
+        lists[kind].append(word)
+    return (" ".join(lists[0]), " ".join(lists[1]), " ".join(lists[2]))
+
+
+def _table(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
+    """Invert per-doc contributions into per-term doc-id lists."""
     table: dict[str, list[list[int]]] = defaultdict(lambda: [[], [], []])
-    for doc, article in enumerate(docs):
-        best: dict[str, int] = {}
-        body = Counter(index_words(article.body))
-        for word, count in body.items():
-            best[word] = LIST_STRONG if count >= 3 else LIST_WEAK
-        for word in words(article.summary or ""):
-            best[word] = LIST_STRONG
-        for word in words(" ".join((*article.tags, *article.authors, article.source or ""))):
-            best[word] = min(best.get(word, LIST_STRONG), LIST_STRONG)
-        for word in words(article.title):
-            best[word] = LIST_TITLE
-        for word, kind in best.items():
-            table[word][kind].append(doc)
+    for doc, kinds in enumerate(contributions):
+        for kind, text in enumerate(kinds):
+            for word in text.split():
+                table[word][kind].append(doc)
     return table
 
 

@@ -53,9 +53,8 @@
   function fold(text) { return text.toLowerCase().normalize("NFKD").replace(MARKS, ""); }
   function wordsOf(text) {
     var f = fold(text).replace(/['\u2019]s\b/g, "").replace(/['\u2019]/g, "");
-    var found = f.match(/[\p{L}\p{N}]+/gu) || [];
-    return found.filter(function (w) { return w.length > 1 || /^[0-9]$/.test(w); })
-      .map(function (w) { return w.slice(0, 40); });
+    var found = f.match(/[\p{L}\p{N}]{2,}|\p{Nd}/gu) || [];
+    return found.map(function (w) { return w.slice(0, 40); });
   }
   function decode(s) {
     var out = [], k, b;
