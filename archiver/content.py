@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -339,13 +340,15 @@ def content_files(content_dir: Path) -> list[Path]:
     """Every article file in the content folder (originals and hidden files excluded), sorted."""
     if not content_dir.is_dir():
         return []
-    out = []
-    for path in content_dir.rglob("*"):
-        rel = path.relative_to(content_dir)
-        if rel.parts[0] == ORIGINALS or any(p.startswith((".", "_")) for p in rel.parts):
-            continue
-        if path.suffix.lower() in (".md", ".markdown") and path.is_file():
-            out.append(path)
+    out: list[Path] = []
+    for folder, dirs, files in os.walk(content_dir):
+        top = folder == str(content_dir)
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_")) and not (top and d == ORIGINALS)]
+        out.extend(
+            Path(folder, name)
+            for name in files
+            if not name.startswith((".", "_")) and name.lower().endswith((".md", ".markdown"))
+        )
     return sorted(out)
 
 

@@ -216,6 +216,8 @@ def ingest(
     inputs = find_inputs(paths, report)
     state = load_state(content)
     decoded = _read_all(inputs, settings, state, force, report, content)
+    if not decoded:
+        return report  # everything was unchanged, a duplicate or unreadable: nothing to write
     batch_lines = _batch_lines(decoded)
     model = _boilerplate_model(batch_lines, settings, state)
     cleaned = _clean_all(decoded, model, settings, jobs, reporter)
@@ -254,7 +256,7 @@ def _read_all(
 ) -> list[Decoded]:
     """Read every input; known inputs are 'unchanged' (unless --force), bad ones fail."""
     known = state.by_input()
-    existing = {p.stem for p in content_files(content)}
+    existing = {p.stem for p in content_files(content)} if known else set()
     seen: dict[str, str] = {}
     out: list[Decoded] = []
     for item in inputs:
