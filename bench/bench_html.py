@@ -19,7 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from archiver.errors import NotAnArticleError
-from archiver.ingest.html import declared_charset, extract_html
+from archiver.ingest.decode import declared_charset
+from archiver.ingest.html import extract_html
 
 
 def one(path: Path) -> float:
