@@ -13,7 +13,8 @@ from pathlib import Path
 
 from archiver.content import serialise
 from archiver.errors import NotAnArticleError
-from archiver.ingest.html import declared_charset, extract_html
+from archiver.ingest.decode import declared_charset
+from archiver.ingest.html import extract_html
 from archiver.model import Article, Extracted
 
 
