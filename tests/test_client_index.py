@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -12,7 +13,13 @@ import pytest
 
 from archiver.config import Settings
 from archiver.model import Article, Page
-from archiver.search.client import client_pages, decode_ids, encode_ids, shard_counts
+from archiver.search.client import (
+    client_pages,
+    decode_ids,
+    encode_ids,
+    shard_counts,
+)
+from archiver.search.clientcache import CACHE_NAME
 from archiver.search.tokenize import STOP_WORDS, plain_text, words
 
 _CALL = re.compile(r'^window\.__archiverSearch\.add\("([a-z0-9-]+)",(.*)\);\n$', re.S)
@@ -109,3 +116,35 @@ def test_words_and_plain_text() -> None:
     assert plain_text("## Head\n\nSee [the *link*](http://x.org) and <b>bold</b>.") == (
         "Head\n\nSee the link and bold ."
     )
+
+
+def test_cached_rebuilds_equal_fresh_builds(tmp_path: Path) -> None:
+    articles = corpus(120)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached)
+    assert (cached.state_path / CACHE_NAME).is_file()
+    edited = list(articles)
+    edited[5] = dataclasses.replace(
+        edited[5], title=edited[5].title + " volcano", body="Brand new zzword text. " * 3
+    )
+    moved = [dataclasses.replace(a, published=None) if i == 9 else a for i, a in enumerate(edited)]
+    for version in (edited, edited, moved, moved[1:]):
+        fresh = Settings(root=tmp_path / f"fresh{len(version)}{id(version)}")
+        assert [(p.path, p.data) for p in client_pages(version, cached)] == [
+            (p.path, p.data) for p in client_pages(version, fresh)
+        ]
+    terms = {
+        k: v
+        for name, d in payloads(client_pages(edited, cached)).items()
+        if name.startswith("terms-")
+        for k, v in d.items()
+    }
+    assert len(decode_ids(terms["zzword"][1])) == 1 and "zq0005x" not in terms
+
+
+def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
+    articles = corpus(30)
+    settings = Settings(root=tmp_path)
+    expected = [p.data for p in client_pages(articles, settings)]
+    (settings.state_path / CACHE_NAME).write_bytes(b"not a pickle")
+    assert [p.data for p in client_pages(articles, settings)] == expected

@@ -17,11 +17,19 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from archiver.config import Settings
-from archiver.model import Article, Page, term_key
+from archiver.model import Article, Page
+from archiver.model import term_key as model_term_key
+from archiver.search.clientcache import (
+    ClientState,
+    Kinds,
+    fingerprint,
+    load_state,
+    save_state,
+)
 from archiver.search.tokenize import STOP_WORDS, excerpt, index_words, plain_text, words
 
 FORMAT = 1
@@ -57,6 +65,8 @@ _GAPS = [_gap_code(g) for g in range(1 << 15)]
 
 def encode_ids(ids: Sequence[int], total: int) -> str:
     """Encode ascending doc ids compactly: base-32 gaps, or a bitmap ('!') when that is shorter."""
+    if len(ids) * 6 > total + 6:  # every gap takes a character: a bitmap is shorter
+        return _bitmap(ids, total)
     table = _GAPS
     previous = -1
     parts = []
@@ -67,28 +77,35 @@ def encode_ids(ids: Sequence[int], total: int) -> str:
     gaps = "".join(parts)
     if len(gaps) * 6 <= total + 6:
         return gaps
+    return _bitmap(ids, total)
+
+
+def _bitmap(ids: Sequence[int], total: int) -> str:
+    """Ids as a bitmap: '!' then one base-64 character per six docs."""
     bits = bytearray(math.ceil(total / 6))
     for doc in ids:
         bits[doc // 6] |= 1 << (doc % 6)
     return "!" + "".join(_BITS[b] for b in bits).rstrip("A")
 
 
+_BIT_VALUE = {ch: i for i, ch in enumerate(_BITS)}
+_SET_BITS = [tuple(bit for bit in range(6) if value >> bit & 1) for value in range(64)]
+_CONT_VALUE = {ch: i for i, ch in enumerate(_CONTINUE)}
+_TERM_VALUE = {ch: i for i, ch in enumerate(_TERMINAL)}
+
+
 def decode_ids(text: str) -> list[int]:
-    """Inverse of encode_ids (used by the tests; search.js has its own copy)."""
+    """Inverse of encode_ids (search.js has its own copy)."""
     if text.startswith("!"):
-        return [
-            i * 6 + bit
-            for i, ch in enumerate(text[1:])
-            for bit in range(6)
-            if _BITS.index(ch) >> bit & 1
-        ]
+        return [i * 6 + bit for i, ch in enumerate(text[1:]) for bit in _SET_BITS[_BIT_VALUE[ch]]]
     ids: list[int] = []
     value, previous = 0, -1
     for ch in text:
-        if ch in _CONTINUE:
-            value = value * 32 + _CONTINUE.index(ch)
+        digit = _CONT_VALUE.get(ch)
+        if digit is not None:
+            value = value * 32 + digit
         else:
-            previous += value * 32 + _TERMINAL.index(ch)
+            previous += value * 32 + _TERM_VALUE[ch]
             ids.append(previous)
             value = 0
     return ids
@@ -145,12 +162,18 @@ def _table(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
     return table
 
 
+def _term_size(term: str, lists: Sequence[str]) -> int:
+    """Approximate bytes of one term's entry in a shard."""
+    return len(term) + sum(len(x) for x in lists) + 12
+
+
 def _term_shards(
-    entries: dict[str, list[str]], count: int
+    entries: dict[str, list[str]], count: int, sizes: Mapping[str, int] | None = None
 ) -> list[tuple[str, dict[str, list[str]]]]:
     """Cut the sorted terms into count contiguous shards of roughly equal size."""
-    sizes = {t: len(t) + sum(len(x) for x in lists) + 12 for t, lists in entries.items()}
-    target = sum(sizes.values()) / max(count, 1)
+    if sizes is None:
+        sizes = {t: _term_size(t, lists) for t, lists in entries.items()}
+    target = sum(sizes[t] for t in entries) / max(count, 1)
     shards: list[tuple[str, dict[str, list[str]]]] = []
     current: dict[str, list[str]] = {}
     filled = 0.0
@@ -184,6 +207,7 @@ def _facets(docs: Sequence[Article]) -> tuple[list[str], str, list[str], list[st
     source_names: dict[str, str] = {}
     tag_docs: dict[str, list[int]] = defaultdict(list)
     tag_names: dict[str, str] = {}
+    term_key = _memo({})
     for doc, article in enumerate(docs):
         if article.source:
             source_names.setdefault(term_key(article.source), article.source)
@@ -208,6 +232,18 @@ def _facets(docs: Sequence[Article]) -> tuple[list[str], str, list[str], list[st
     )
 
 
+def _memo(cache: dict[str, str]) -> Callable[[str], str]:
+    """term_key with a cache (tag names repeat across thousands of articles)."""
+
+    def key(name: str) -> str:
+        found = cache.get(name)
+        if found is None:
+            found = cache[name] = model_term_key(name)
+        return found
+
+    return key
+
+
 def _years(docs: Sequence[Article]) -> list[list[int]]:
     """[year, first id, count] for each year (ids run newest first, so years are ranges)."""
     out: list[list[int]] = []
@@ -228,28 +264,47 @@ def _doc_entry(article: Article) -> list[str]:
 
 
 def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
-    """Every file of the client search index, as pages relative to the site root."""
-    del settings  # the layout does not depend on settings yet
+    """Every file of the client search index, as pages relative to the site root.
+
+    Each article's words are cached in the build state by a hash of its indexed fields, so a
+    rebuild only tokenises changed articles and, while the doc order is unchanged, only
+    re-encodes the terms those articles touch and re-serialises the files holding them.
+    """
     docs = ordered(articles)
     total = len(docs)
-    table = postings(docs)
-    encoded = {t: [encode_ids(x, total) for x in lists] for t, lists in table.items()}
+    previous = load_state(settings.state_path)
+    state = ClientState(order=[a.slug for a in docs])
+    old_docs = previous.docs if previous else {}
+    for article in docs:
+        mark = fingerprint(article)
+        known = old_docs.get(article.slug)
+        if known is not None and known[0] == mark:
+            state.docs[article.slug] = known
+        else:
+            state.docs[article.slug] = (mark, contribution(article), _doc_entry(article))
+    touched = _encode(state, previous, total)
+    encoded = state.encoded
     stop = {t: v for t, v in encoded.items() if t in STOP_WORDS}
     entries = {t: v for t, v in encoded.items() if t not in STOP_WORDS}
-    shown = [_doc_entry(a) for a in docs]
+    shown = [state.docs[slug][2] for slug in state.order]
+    sizes = state.sizes
     term_count, doc_count = shard_counts(
         total,
-        sum(len(t) + sum(len(x) for x in v) for t, v in entries.items()),
+        sum(sizes[t] for t in entries) - 12 * len(entries),
         len(json.dumps(shown, ensure_ascii=False)),
     )
-    shards = _term_shards(entries, term_count)
+    shards = _term_shards(entries, term_count, sizes)
     per = max(1, math.ceil(total / doc_count))
     sources, src, tags, tag_lists = _facets(docs)
     pages = [_page("stop-000", stop), _page("tags", {"lists": tag_lists})]
+    old_files = previous.files if previous else {}
     for number, (_, content) in enumerate(shards):
-        pages.append(_page(f"terms-{number:03d}", content))
+        name, key = f"terms-{number:03d}", tuple(content)
+        reusable = touched is not None and touched.isdisjoint(content)
+        pages.append(_cached_page(name, key, content, old_files if reusable else {}, state))
     for number, start in enumerate(range(0, max(total, 1), per)):
-        pages.append(_page(f"docs-{number:03d}", {"d": shown[start : start + per]}))
+        chunk = shown[start : start + per]
+        pages.append(_cached_page(f"docs-{number:03d}", chunk, {"d": chunk}, old_files, state))
     meta = {
         "format": FORMAT,
         "n": total,
@@ -264,7 +319,59 @@ def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
         "url": ["articles/", ".html"],
     }
     pages.append(_page("meta", meta))
+    if previous is None or touched or state.order != previous.order:
+        save_state(settings.state_path, state)
     return sorted(pages, key=lambda p: p.path)
+
+
+def _encode(state: ClientState, previous: ClientState | None, total: int) -> set[str] | None:
+    """Fill state.encoded; return the terms re-encoded incrementally (None: all, from scratch)."""
+    if previous is None or previous.order != state.order:
+        table = _table([state.docs[slug][1] for slug in state.order])
+        state.encoded = {t: [encode_ids(x, total) for x in lists] for t, lists in table.items()}
+        state.sizes = {t: _term_size(t, v) for t, v in state.encoded.items()}
+        return None
+    changed: dict[int, dict[str, int]] = {}
+    touched: set[str] = set()
+    for doc, slug in enumerate(state.order):
+        old, new = previous.docs[slug][1], state.docs[slug][1]
+        if old != new:
+            before, after = _kind_map(old), _kind_map(new)
+            moved = {w for w in before.keys() | after.keys() if before.get(w) != after.get(w)}
+            changed[doc] = {w: after[w] for w in moved if w in after}
+            touched |= moved
+    encoded, sizes = dict(previous.encoded), dict(previous.sizes)
+    for term in touched:
+        lists = [
+            [d for d in decode_ids(x) if d not in changed] for x in encoded.get(term, ("", "", ""))
+        ]
+        for doc, kinds in changed.items():
+            if term in kinds:
+                lists[kinds[term]].append(doc)
+        if any(lists):
+            encoded[term] = [encode_ids(sorted(x), total) for x in lists]
+            sizes[term] = _term_size(term, encoded[term])
+        else:
+            encoded.pop(term, None)
+            sizes.pop(term, None)
+    state.sizes = sizes
+    state.encoded = encoded
+    return touched
+
+
+def _kind_map(kinds: Kinds) -> dict[str, int]:
+    """Word -> list number of one contribution."""
+    return {word: kind for kind, text in enumerate(kinds) for word in text.split()}
+
+
+def _cached_page(
+    name: str, key: Any, data: Any, old: dict[str, tuple[Any, bytes]], state: ClientState
+) -> Page:
+    """One index file, reusing the previous build's bytes when its key is unchanged."""
+    known = old.get(name)
+    payload = known[1] if known is not None and known[0] == key else js_payload(name, data)
+    state.files[name] = (key, payload)
+    return Page(path=f"{FOLDER}/{name}.js", data=payload)
 
 
 def _page(name: str, data: Any) -> Page:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index
+from whoosh import fields, formats, index
 from whoosh.analysis import Composable, Token
 from whoosh.lang.porter import stem
 
@@ -32,7 +32,7 @@ from archiver.paths import atomic_write_text
 from archiver.report import Reporter
 from archiver.search.tokenize import STOP_WORDS, fold, plain_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_NAME = "archiver-index.json"
 INDEX_NAME = "MAIN"
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -75,6 +75,21 @@ class FoldStemAnalyzer(Composable):  # type: ignore[misc]
                 self._cache[word] = cached
         return cached
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Indexed form -> word positions, in one pass (what __call__ yields, without Tokens)."""
+        found: dict[str, list[int]] = {}
+        stem_of = self._stem
+        stop = STOP_WORDS
+        for pos, word in enumerate(_WORD_RE.findall(fold(value).replace("\u2019", "'"))):
+            if word not in stop:
+                term = stem_of(word)
+                poslist = found.get(term)
+                if poslist is None:
+                    found[term] = [pos]
+                else:
+                    poslist.append(pos)
+        return found
+
     def __call__(
         self,
         value: str,
@@ -113,15 +128,37 @@ class FoldStemAnalyzer(Composable):  # type: ignore[misc]
             yield token
 
 
+class FastPositions(formats.Positions):  # type: ignore[misc]
+    """Whoosh's Positions format (same bytes), fed straight from FoldStemAnalyzer's dict."""
+
+    def word_values(
+        self, value: str, analyzer: Any, **kwargs: Any
+    ) -> Iterator[tuple[str, int, float, bytes]]:
+        """(term, frequency, weight, encoded positions) for each distinct term of value."""
+        if not isinstance(analyzer, FoldStemAnalyzer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost = self.field_boost
+        for term, poslist in analyzer.term_positions(value).items():
+            yield term, len(poslist), len(poslist) * boost, self.encode(poslist)
+
+
+def _text(analyzer: FoldStemAnalyzer, *, stored: bool, boost: float = 1.0) -> fields.TEXT:
+    """A phrase-capable text field using the fast positions format."""
+    field = fields.TEXT(analyzer=analyzer, stored=stored, field_boost=boost)
+    field.format = FastPositions(field_boost=boost)
+    return field
+
+
 def schema() -> fields.Schema:
     """The index schema (bump SCHEMA_VERSION whenever it changes)."""
     text = FoldStemAnalyzer()
     names = FoldStemAnalyzer(stemming=False)
     return fields.Schema(
         slug=fields.ID(unique=True, stored=True),
-        title=fields.TEXT(analyzer=text, stored=True, field_boost=4.0),
-        summary=fields.TEXT(analyzer=text, stored=True, field_boost=1.5),
-        body=fields.TEXT(analyzer=text, stored=True),
+        title=_text(text, stored=True, boost=4.0),
+        summary=_text(text, stored=True, boost=1.5),
+        body=_text(text, stored=True),
         tags=fields.KEYWORD(commas=True, lowercase=True, scorable=True),
         source=fields.KEYWORD(commas=True, lowercase=True),
         authors=fields.TEXT(analyzer=names, stored=True),
@@ -305,7 +342,7 @@ def _rebuild(folder: Path, articles: Sequence[Article]) -> None:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         ix = index.create_in(str(fresh), schema(), indexname=INDEX_NAME)
-        writer = _writer(ix, limitmb=128)
+        writer = _writer(ix, limitmb=256)
         try:
             for article in articles:
                 writer.add_document(**document(article))
