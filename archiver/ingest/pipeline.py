@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -328,7 +329,11 @@ def _clean_all(
         _init_worker(model, settings)
         return list(reporter.progress(map(_clean_one, work), len(work), "Cleaning"))
     chunk = max(1, min(64, len(work) // (workers * 8)))
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, settings)) as pool:
+    # forkserver: workers start small instead of inheriting the batch already read in memory.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(model, settings)
+    ) as pool:
         results: Iterator[Cleaned | str] = pool.map(_clean_one, work, chunksize=chunk)
         return list(reporter.progress(results, len(work), "Cleaning"))
 

@@ -1,0 +1,1 @@
+window.__archiverSearch.add("tags",{"lists":["FFE","MCB","HB","JB","FJ","HB","HB","FC","NC","N","J","B","L","G","G","E","P","E","O","N","E","C","K","F","J","C","O","C","B","M","J","L","B","B","C","C","K","I","M","M","G","D","B","L","E","B","G","D","L","B","B","P"]});
