@@ -87,16 +87,17 @@ class Cleaned:
 
 def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
     """Expand files and folders (recursively) into inputs; unknown types go into the report."""
-    found: dict[Path, Input] = {}
+    found: dict[tuple[int, int], Input] = {}
     for root in paths:
         if not root.exists():
             report.fail(str(root), "no such file or folder")
             continue
-        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in candidates:
-            rel = path.name if root.is_file() else path.relative_to(root).as_posix()
-            if any(part.startswith(".") for part in Path(rel).parts):
-                continue
+        if root.is_file():
+            stat = root.stat()
+            candidates = [(root.name, root, (stat.st_dev, stat.st_ino))]
+        else:
+            candidates = sorted(_walk(root, ""))
+        for rel, path, identity in candidates:
             kind = KINDS.get(path.suffix.lower())
             if kind is None:
                 report.skip(
@@ -105,8 +106,22 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
                     " (expected .txt, .html, .htm or .md)",
                 )
                 continue
-            found.setdefault(path.resolve(), Input(path, rel, kind))
+            found.setdefault(identity, Input(path, rel, kind))
     return sorted(found.values(), key=lambda i: (i.name, str(i.path)))
+
+
+def _walk(folder: Path, prefix: str) -> Iterator[tuple[str, Path, tuple[int, int]]]:
+    """(relative name, path, (device, inode)) of every non-hidden file below a folder."""
+    device = folder.stat().st_dev
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                yield from _walk(Path(entry.path), f"{rel}/")
+            elif entry.is_file():
+                yield rel, Path(entry.path), (device, entry.inode())
 
 
 def read_bytes(item: Input, max_bytes: int) -> bytes:
