@@ -18,7 +18,6 @@ from archiver.content import serialise
 from archiver.errors import NotAnArticleError
 from archiver.ingest.boilerplate import BoilerplateModel
 from archiver.ingest.textdump import extract_textdump
-from archiver.model import Article
 
 
 def decode(data: bytes) -> str:
@@ -60,20 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             extract_time += time.perf_counter() - t0
             extract_cpu += time.process_time() - c0
-        article = Article(
-            title=found.title,
-            slug=path.stem,
-            body="\n\n".join(found.body),
-            summary=found.summary,
-            published=found.published,
-            source=found.source,
-            authors=found.authors,
-            credits=found.credits,
-            url=found.url,
-            language=found.language,
-            source_file=path.name,
-            extracted=dict(found.origins),
-        )
+        article = found.to_article(path.stem, source_file=path.name)
         (args.outputs / f"{path.stem}.md").write_text(serialise(article), encoding="utf-8")
     n = max(1, len(files))
     print(
