@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -327,15 +327,6 @@ def store_original(content_dir: Path, data: bytes, suffix: str) -> str:
     return digest
 
 
-def find_original(content_dir: Path, sha256: str) -> Path | None:
-    """The kept original of a sha256, whatever its extension."""
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
-        return None
-    folder = content_dir / ORIGINALS
-    matches = sorted(folder.glob(f"{sha256}.*")) if folder.is_dir() else []
-    return matches[0] if matches else None
-
-
 def content_files(content_dir: Path) -> list[Path]:
     """Every article file in the content folder (originals and hidden files excluded), sorted."""
     if not content_dir.is_dir():
@@ -381,8 +372,3 @@ def load_articles(content_dir: Path, files: Iterable[Path] | None = None) -> Loa
         seen[article.slug] = path
         articles.append(article)
     return LoadResult(tuple(articles), tuple(errors))
-
-
-def with_path(article: Article, path: Path) -> Article:
-    """The same article, remembering the file it lives in."""
-    return replace(article, path=path)

@@ -7,7 +7,6 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,11 +55,6 @@ def fingerprint(title: str, body: Iterable[str]) -> Fingerprint:
     return Fingerprint(exact, array.astype("<u8").tobytes(), _signature(array))
 
 
-def shingles(body: Iterable[str]) -> set[int]:
-    """Hashed word 5-shingles of a body, as a set (a short body gives its whole token run)."""
-    return set(_shingle_array(tokens(" ".join(body))).tolist())
-
-
 _WORD_IDS: dict[str, int] = {}
 
 
@@ -96,11 +90,6 @@ _MASK = np.uint64((1 << 61) - 1)
 _RNG = np.random.RandomState(20261128)
 _A = _RNG.randint(1, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 _B = _RNG.randint(0, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
-
-
-def signature(hashes: AbstractSet[int]) -> bytes:
-    """A MinHash signature (NUM_PERM values) of a shingle set, as bytes."""
-    return _signature(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)))
 
 
 def _signature(values: np.ndarray) -> bytes:
@@ -157,13 +146,6 @@ def estimated_similarity(a: bytes, b: bytes) -> float:
     x = np.frombuffer(a, dtype="<u8")
     y = np.frombuffer(b, dtype="<u8")
     return float(np.mean(x == y))
-
-
-def jaccard(a: AbstractSet[int], b: AbstractSet[int]) -> float:
-    """Exact Jaccard similarity of two shingle sets."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
 
 
 def overlap(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
