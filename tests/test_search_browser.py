@@ -19,14 +19,6 @@ from archiver.report import SilentReporter
 
 pytestmark = pytest.mark.browser
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 HOSTILE = (
     '<img src=x onerror="window.__pwned=1;alert(1)"></script><script>window.__pwned=2</script>'
 )
@@ -107,16 +99,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         """Keep test output clean."""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture(params=["file", "http"])
 def base(request: pytest.FixtureRequest, site: Path) -> str:
     """The site's address, from disk and over HTTP."""
@@ -126,9 +108,9 @@ def base(request: pytest.FixtureRequest, site: Path) -> str:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(chromium_browser: Any) -> Iterator[Any]:
     """A fresh page that fails the test on dialogs, page errors or a tripped hostile payload."""
-    context = browser.new_context()
+    context = chromium_browser.new_context()
     tab = context.new_page()
     problems: list[str] = []
 
@@ -239,8 +221,10 @@ def test_hostile_content_and_queries_never_execute(page: Any, base: str) -> None
     assert page.locator("#search-app img, #search-app svg").count() == 0
 
 
-def test_bytes_loaded_for_a_cold_query_over_http(browser: Any, http_root: str, site: Path) -> None:
-    context = browser.new_context()
+def test_bytes_loaded_for_a_cold_query_over_http(
+    chromium_browser: Any, http_root: str, site: Path
+) -> None:
+    context = chromium_browser.new_context()
     tab = context.new_page()
     sizes: dict[str, int] = {}
     tab.on("response", lambda r: sizes.__setitem__(r.url, len(gzip.compress(r.body()))))

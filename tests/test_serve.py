@@ -23,14 +23,6 @@ from archiver.report import SilentReporter
 from archiver.serve import serve
 
 ARTICLE = "---\ntitle: {title}\nslug: first\ntags: [Energy]\n---\n{body}\n"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -193,35 +185,33 @@ def test_busy_port_is_one_clear_error(archive: Settings, start: Any) -> None:
 
 
 @pytest.mark.browser
-def test_browser_sees_edit_within_budget(archive: Settings, start: Any) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_browser_sees_edit_within_budget(
+    archive: Settings, start: Any, chromium_browser: Any
+) -> None:
+    from playwright.sync_api import expect
 
     running = start()  # the real build engine
     site_files = list(archive.output_path.rglob("*.html"))
     assert site_files and not any("__archiver__" in p.read_text() for p in site_files)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(running.url + "articles/first.html")
-            expect(page.locator("h1")).to_contain_text("First title")
-            page.wait_for_function("document.readyState === 'complete'")
-            time.sleep(0.3)  # let the event stream connect
-            began = time.monotonic()
-            write(archive.content_path / "first.md", "Edited live", "Body after the edit.")
-            expect(page.locator("h1")).to_contain_text("Edited live", timeout=10_000)
-            latency = time.monotonic() - began
-            builds = [m for m in running.reporter.messages if m.startswith("Built in")]
-            print(f"edit-to-browser latency: {latency:.2f} s; {builds[-1]}")
-            assert latency <= 1.5, f"{latency:.2f} s; the rebuild itself: {builds[-1]}"
+    page = chromium_browser.new_page()
+    try:
+        page.goto(running.url + "articles/first.html")
+        expect(page.locator("h1")).to_contain_text("First title")
+        page.wait_for_function("document.readyState === 'complete'")
+        time.sleep(0.3)  # let the event stream connect
+        began = time.monotonic()
+        write(archive.content_path / "first.md", "Edited live", "Body after the edit.")
+        expect(page.locator("h1")).to_contain_text("Edited live", timeout=10_000)
+        latency = time.monotonic() - began
+        builds = [m for m in running.reporter.messages if m.startswith("Built in")]
+        print(f"edit-to-browser latency: {latency:.2f} s; {builds[-1]}")
+        assert latency <= 1.5, f"{latency:.2f} s; the rebuild itself: {builds[-1]}"
 
-            (archive.content_path / "first.md").write_text("---\ntitle: [broken\n---\nx\n")
-            overlay = page.locator("#archiver-error-overlay")
-            expect(overlay).to_be_visible(timeout=10_000)
-            expect(overlay).to_contain_text("last good site")
-            expect(page.locator("h1")).to_contain_text("Edited live")
-        finally:
-            browser.close()
+        (archive.content_path / "first.md").write_text("---\ntitle: [broken\n---\nx\n")
+        overlay = page.locator("#archiver-error-overlay")
+        expect(overlay).to_be_visible(timeout=10_000)
+        expect(overlay).to_contain_text("last good site")
+        expect(page.locator("h1")).to_contain_text("Edited live")
+    finally:
+        page.close()
     assert not any("__archiver__" in p.read_text() for p in archive.output_path.rglob("*.html"))
