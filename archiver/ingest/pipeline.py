@@ -156,7 +156,8 @@ def _clean_one(job: tuple[str, str]) -> Cleaned | str:
     except ArchiverError as exc:
         return exc.message
     except Exception as exc:  # a cleaner bug must cost one input, never the batch
-        return f"internal error while cleaning ({type(exc).__name__}: {exc})"
+        detail = " ".join(str(exc).split())
+        return f"internal error while cleaning ({type(exc).__name__}: {detail})"
 
 
 def clean_text(kind: str, text: str, model: BoilerplateModel | None, settings: Settings) -> Cleaned:
