@@ -10,7 +10,7 @@ import pytest
 
 from archiver.errors import NotAnArticleError
 from archiver.ingest.boilerplate import BoilerplateModel
-from archiver.ingest.textdump import extract_textdump
+from archiver.ingest.textdump import dump_lines, extract_textdump
 from archiver.ingest.textfeatures import escape_paragraph, language_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,3 +376,100 @@ def test_prefer_fuller_picks_the_line_holding_all_the_winners_words(
     assert _prefer_fuller(lines, [(5.8, 0, 0), (6.0, -2, 2)], 2) == 0
     assert _prefer_fuller(lines, [(3.0, 0, 0), (6.0, -2, 2)], 2) == 2  # too far behind
     assert _prefer_fuller(lines, [(6.0, -2, 2), (5.9, -3, 3)], 2) == 2  # a sentence, not a title
+
+
+# --- headline evidence beyond the 45-line window (session 2) ---
+
+
+def _about(subject: str) -> str:
+    """Five body paragraphs about a subject (headline evidence: the body shares its words)."""
+    return "\n".join(f"{subject} matters here: {s}" for s in SENTENCES)
+
+
+def test_flush_left_head_of_a_page_with_indented_code_keeps_its_lines() -> None:
+    code = "\n\n".join(f"    SELECT {n} FROM t;\n    WHERE x > {n};" for n in range(20))
+    head = "21 September 2020\nSQL\nSimple anomaly detection\nIdentify problems early"
+    lines = dump_lines(f"Jane Roe\nAbout\n\n{head}\n\n{SENTENCES[0]}\n\n{code}\n")
+    assert lines[:7] == ["Jane Roe", "About", *head.split("\n"), SENTENCES[0]]
+    assert lines[7] == "SELECT 0 FROM t; WHERE x > 0;"
+
+
+def test_headline_above_its_byline_after_a_cookie_notice_in_the_content(
+    model: BoilerplateModel,
+) -> None:
+    notice = (
+        "We gather data on your visit to improve your experience, show offers and measure "
+        "traffic; by continuing you consent to these activities unless you withdraw consent "
+        "using the form in our help pages, and you agree to our terms of service."
+    )
+    title = "How does the river plan turn old walls into new banks?"
+    body = "\n".join(SENTENCES)
+    text = (
+        f"Health\nNews\nMNT - Hourly River News Since 2003\nSearch Go\n{notice}\n"
+        f"Continue to site\nSign up for a free account to follow the stories you care about.\n"
+        f"{title}\nPublished Thursday 27 July 2017\nBy Ana Sandoiu\n{body}\n"
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == title
+    assert found.authors == ("Ana Sandoiu",)
+    assert notice not in found.body
+
+
+def test_subject_of_the_first_paragraph_is_the_title_however_far_above(
+    model: BoilerplateModel,
+) -> None:
+    infobox = "\n".join(f"Field {n}\tValue number {n} of the box" for n in range(60))
+    lede = "New Harbour (Maori: Te Awa) is a town on the river, with a council and old walls."
+    body = _about("New Harbour")
+    text = f"New Harbour\nFrom the free encyclopedia\n{infobox}\n{lede}\nContents\n{body}\n"
+    assert extract_textdump(text, boilerplate=model).title == "New Harbour"
+
+
+def test_capitalised_heading_above_a_written_by_line_is_the_headline(
+    model: BoilerplateModel,
+) -> None:
+    chapters = "\n".join(f"{n}. Chapter number {n} of the book" for n in range(1, 30))
+    body = _about("Monitoring of distributed systems")
+    text = f"{chapters}\nMonitoring Distributed Systems\nWritten by Rob Ewaschuk\n{body}\n"
+    assert extract_textdump(text, boilerplate=model).title == "Monitoring Distributed Systems"
+
+
+def test_a_list_of_names_is_no_byline_for_the_line_above_it(model: BoilerplateModel) -> None:
+    cast = "Characters:\nMidoriya Izuku\nYagi Toshinori | All Might\nMidoriya Inko\n"
+    cast += "Sensei | All For One\nTsukauchi Naomasa\nBakugou Katsuki\nTodoroki Shouto\n"
+    stats = "Stats:\nWords:\n67379\nChapters:\nKudos:\n"
+    body = _about("A conversation with the cryptid")
+    text = f"{cast}{stats}Conversations with a Cryptid\nSummary:\n{body}\n"
+    assert extract_textdump(text, boilerplate=model).title == "Conversations with a Cryptid"
+
+
+def test_glued_menu_items_are_neither_byline_nor_headline(model: BoilerplateModel) -> None:
+    from archiver.ingest.byline import parse_byline
+
+    assert parse_byline("Últimas NoticiasSociedadPolíticaEl MundoOpinión", bare_names=True) is None
+    assert parse_byline("Ana Lopez and Bo Li", bare_names=True) is not None
+    title = "Una solución no violenta para la cuestión del río"
+    body = "\n".join(SENTENCES)
+    text = (
+        "MENÚ\nConflicto del río\nSEGUIR\nÚltimas NoticiasSociedadPolíticaEl MundoOpinión\n"
+        "Más LeídasBuenos AiresSeguridadLa Nacion DataEditoriales\nEdición Impresa\n"
+        f"Suscribite\n{title}\n{body}\n"
+    )
+    assert extract_textdump(text, boilerplate=model).title == title
+
+
+def test_a_bar_separated_menu_is_not_prose(model: BoilerplateModel) -> None:
+    from archiver.ingest.textfeatures import BAD, GOOD, analyse
+
+    menu = "首页|新闻|图片|评论|共青团|娱乐|时尚|财经|军事|体育|创业就业|高校|旅游|发现|视频|游戏"
+    line = analyse([menu], model)[0]
+    assert line.kind != GOOD and line.kind != BAD
+
+
+def test_dotted_day_month_year_dates() -> None:
+    from archiver.ingest.metadata import is_date_line, parse_date
+
+    assert str(parse_date("21.dez.2018 às 12h55")) == "2018-12-21 12:55:00"
+    assert is_date_line("21.dez.2018 às 12h55")
+    assert str(parse_date("3. März 2019")) == "2019-03-03"
+    assert str(parse_date("1.2.2019")) == "2019-02-01"

@@ -217,9 +217,15 @@ def parse_byline(line: str, *, bare_names: bool = False) -> Credit | None:
     return Credit(authors=tuple(persons), credits=tuple(orgs), source=source)
 
 
+_GLUED = re.compile(r"[a-zß-ÿ]{4,}[A-ZÀ-Þ]")
+"""Menu items run together by the dump ('NoticiasSociedadPolítica'): no person is named so."""
+
+
 def _bare_names(text: str) -> Credit | None:
     """A line that is only person names ('Ana Lopez and Bo Li'), never interface words."""
     if not text[:1].isupper() or re.search(r"\w['’]s\b", text):  # "Today's Paper"
+        return None
+    if _GLUED.search(text):
         return None
     text = " ".join(re.sub(r"\([^)]{0,20}\)", " ", text).split())  # 'Richard (R.J.) Eskow'
     if not all(looks_like_name(p) for p in _SPLIT.split(text) if p):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from archiver.ingest import byline as names
 from archiver.ingest.textfeatures import BAD, GOOD, Line, stop_words, token_set, word_count
@@ -14,6 +15,19 @@ HEAD_WINDOW = 45
 PAIR_MARGIN = 3.0
 """A headline may lose to the dek under it by this much and still be chosen."""
 HEAD_AFTER = 1
+DEEP_HEAD = 30
+"""How many lines into the main content a headline may sit when a byline or date follows it
+(the content run then started at a cookie notice or a sign-in box above the article)."""
+LEDE_WORDS = 8
+"""A line the first paragraph starts with is its subject when it has at most this many words."""
+LEDES = 3
+"""How many of the page's first paragraphs are tested for a subject line."""
+LEDE_BONUS = 6.0
+"""Score of being the subject of the page's first paragraph."""
+NAME_LIST_SPAN = 4
+"""Bare-name lines with two others this close form a list of people, not a byline."""
+DEEP_PROSE = 3
+"""At most this many paragraphs may precede such a deep headline in the main content."""
 FULLER_REACH = 3
 """How many lines from the winner a fuller copy of the headline may sit."""
 FULLER_MARGIN = 2.0
@@ -44,6 +58,29 @@ def _is_head_meta(line: Line) -> bool:
     return line.size < 120 and names.parse_byline(line.text, bare_names=True) is not None
 
 
+def _is_head_meta_at(lines: Sequence[Line], i: int) -> bool:
+    """_is_head_meta of line i, except that a capitalised phrase right above a 'By' line is the
+    headline it bylines ('Monitoring Distributed Systems' / 'Written by Rob Ewaschuk')."""
+    line = lines[i]
+    if _is_meta(line):
+        return True
+    if not _is_head_meta(line):
+        return False
+    below = lines[i + 1] if i + 1 < len(lines) else None
+    return below is None or not (below.is_byline and _is_meta(below))
+
+
+def _meta_flags(lines: Sequence[Line], lo: int, hi: int) -> dict[int, bool]:
+    """Head-meta flags of lines lo..hi-1; a run of bare-name lines is a list of people (cast,
+    characters, staff), not a byline: only a lone one counts."""
+    flags = {j: _is_head_meta_at(lines, j) for j in range(lo, hi)}
+    bare = [j for j, flag in flags.items() if flag and not _is_meta(lines[j])]
+    for j in bare:
+        if sum(1 for k in bare if k != j and abs(k - j) <= NAME_LIST_SPAN) >= 2:
+            flags[j] = False
+    return flags
+
+
 _CAPTION = re.compile(
     r"getty images|/afp|/reuters|/ap\b|\b(photo(graph)?s?|image|pictured|source|foto|bild)\s*:|"
     r"^credit|\(photo|\bcredit\s*:",
@@ -53,6 +90,10 @@ _LABEL_LIST = re.compile(r"^[^:]{1,25}:\s*\S[^,]*,[^,]*,")
 _LIST_ITEM = re.compile(r"^(\d+(\.\d+)+\s|[+•·*–-]\s|\d+\)\s)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _NUMBERS = re.compile(r"^[\d\s.,:/+%-]*$")
+_LEDE_GAP = frozenset(" (,")
+"""What follows the subject at the start of a lede ('Mozilla is', 'New Zealand (Maori')."""
+_GLUED = re.compile(r"[a-zß-ÿ]{3,}[A-ZÀ-Þ][a-zß-ÿ]")
+"""Words run together ('LeídasBuenos AiresSeguridad'): menu items the dump printed unspaced."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,7 @@ class _Context:
     body_tokens: frozenset[str]
     full_text: str
     meta: dict[int, bool]
+    ledes: dict[int, int]
 
 
 def _cjk_share(text: str) -> int:
@@ -98,6 +140,8 @@ def _shape_score(line: Line) -> float:
         score -= 2.0
     if _LIST_ITEM.match(text):
         score -= 1.0
+    if len(_GLUED.findall(text)) >= 2:
+        score -= 2.0
     if line.repeated:
         score -= 1.5
     last = text.rsplit(None, 1)[-1] if words > 2 else ""
@@ -113,7 +157,7 @@ def _shape_score(line: Line) -> float:
 def _title_score(lines: Sequence[Line], i: int, ctx: _Context) -> float:
     """How much line i looks like the headline of the content starting at ctx.start."""
     line = lines[i]
-    if line.rule or line.size < 6 or line.is_byline or ctx.meta[i]:
+    if line.rule or line.size < 6 or line.is_byline or ctx.meta.get(i, False):
         return -99.0
     score = _shape_score(line)
     tokens = token_set(line.text)
@@ -123,20 +167,72 @@ def _title_score(lines: Sequence[Line], i: int, ctx: _Context) -> float:
         score += 1.0
         if share >= 0.3 and line.kind != GOOD and _repeats_apart(lines, i, ctx.start):
             score += 1.5
+    anchor = ctx.ledes.get(i, ctx.start)
+    if i in ctx.ledes:
+        score += LEDE_BONUS
     distance = sum(
         1
-        for j in range(i + 1, ctx.start)
-        if not ctx.meta[j] and lines[j].kind != BAD and not _NUMBERS.match(lines[j].text)
+        for j in range(i + 1, anchor)
+        if not ctx.meta.get(j, False) and lines[j].kind != BAD and not _NUMBERS.match(lines[j].text)
     )
     score -= 0.12 * min(40, max(0, distance - 1)) + (1.0 if i >= ctx.start else 0.0)
-    if i > ctx.start and not _above_chrome(lines, i + 1):
-        score -= 3.0  # in the body, only a line above a share bar may be the headline
+    deep = i > ctx.start + HEAD_AFTER and _meta_next(lines, i)  # see _deep_candidates
+    if i > ctx.start and not _above_chrome(lines, i + 1) and not deep:
+        score -= 3.0  # in the body, only a line above a share bar or a byline may be the headline
     if i + 1 < len(lines) and _restated_below(line, lines[i + 1], tokens):
         score += 1.0
     near = [k for k in range(1, 7) if ctx.meta.get(i + k, False)]
     if near:
         score += 2.0 if near[0] <= 3 else 1.0
     return score
+
+
+def _deep_candidates(lines: Sequence[Line], start: int, lo: int, hi: int) -> list[int]:
+    """Lines inside the main content that sit right above a byline or date line, with few
+    paragraphs before them: the real head of an article whose content run starts too early."""
+    found, prose = [], 0
+    for i in range(start, hi + 1):
+        line = lines[i]
+        if line.kind == GOOD:
+            prose += 1
+            if prose > DEEP_PROSE:
+                break
+        elif i >= lo and _may_be_deep_head(lines, i):
+            found.append(i)
+    return found
+
+
+def _may_be_deep_head(lines: Sequence[Line], i: int) -> bool:
+    """A headline-shaped line (no caption, no final period) right above a byline or date."""
+    text = lines[i].text
+    if lines[i].words < 3 or text.endswith(".") or _CAPTION.search(text):
+        return False
+    return _meta_next(lines, i)
+
+
+def _meta_next(lines: Sequence[Line], i: int) -> bool:
+    """True when the line after line i is a byline or a date line."""
+    return i + 1 < len(lines) and _is_meta(lines[i + 1])
+
+
+def _lede_subjects(lines: Sequence[Line], lo: int) -> dict[int, int]:
+    """Short lines above line lo (beyond the headline window) that one of the first paragraphs
+    of the page starts with ('New Zealand' over 'New Zealand (Maori: Aotearoa) is a country'),
+    mapped to that paragraph's index: the subject of an encyclopedic lede is the page's title,
+    however far above the main content it is printed."""
+    if lo <= 0:
+        return {}
+    firsts = list(islice((k for k, line in enumerate(lines) if line.kind == GOOD), LEDES))
+    found: dict[int, int] = {}
+    for i in range(min(lo, firsts[-1] if firsts else 0)):
+        line, text = lines[i], lines[i].text
+        if line.rule or line.words > LEDE_WORDS or len(text) < 4 or not text[0].isupper():
+            continue
+        for k in firsts:
+            lede = lines[k].text
+            if k > i and lede.startswith(text) and lede[len(text) : len(text) + 1] in _LEDE_GAP:
+                found.setdefault(i, k)
+    return found
 
 
 def _may_head(line: Line, i: int, start: int) -> bool:
@@ -171,10 +267,16 @@ def find_head(lines: Sequence[Line], start: int, end: int) -> Head:
     sample = " ".join(ln.text for ln in lines[start + 1 : min(end + 1, start + 12)])
     body_tokens = token_set(sample[:4000])
     lo, hi = max(0, start - HEAD_WINDOW), min(start + HEAD_AFTER, end)
-    meta_flags = {j: _is_head_meta(lines[j]) for j in range(lo, min(hi + 7, len(lines)))}
+    meta_flags = _meta_flags(lines, lo, min(hi + 7, len(lines)))
+    deep = _deep_candidates(lines, start, hi + 1, min(start + DEEP_HEAD, end))
+    for j in {j for i in deep for j in range(i, min(i + 7, len(lines)))} - meta_flags.keys():
+        meta_flags[j] = _is_head_meta_at(lines, j)
     full_text = "\n".join(ln.text for ln in lines)
-    ctx = _Context(start, body_tokens, full_text, meta_flags)
-    window = range(lo, hi + 1)
+    ledes = _lede_subjects(lines, lo)
+    meta_flags.update({i: _is_meta(lines[i]) for i in ledes})  # 'Jane Roe' of a biography
+    ctx = _Context(start, body_tokens, full_text, meta_flags, ledes)
+    window = [*range(lo, hi + 1), *deep]
+    window += list(ledes)
     scored = [(_title_score(lines, i, ctx), -i, i) for i in window if _may_head(lines[i], i, start)]
     scored = [s for s in scored if s[0] > -50]
     if not scored:

@@ -46,9 +46,9 @@ _MDY = re.compile(
     re.I,
 )
 _DMY = re.compile(
-    rf"\b(?P<d>\d{{1,2}})(?:er|st|nd|rd|th|º)?\.?\s+(?:de\s+)?(?P<mon>{_MONTH_RE})\.?,?\s+"
-    rf"(?:de\s+)?(?P<y>(?:19|20)\d{{2}})\b"
-    rf"(?:,?\s*(?:at\s+|um\s+|à\s+|a las\s+|-\s+|·\s+)?{_TIME})?",
+    rf"\b(?P<d>\d{{1,2}})(?:er|st|nd|rd|th|º)?(?:\.\s*|\s+)(?:de\s+)?(?P<mon>{_MONTH_RE})"
+    rf"(?:\.\s*|,?\s+)(?:de\s+)?(?P<y>(?:19|20)\d{{2}})\b"
+    rf"(?:,?\s*(?:at\s+|um\s+|às?\s+|a las\s+|-\s+|·\s+)?{_TIME})?",
     re.I,
 )
 _NUMERIC = re.compile(

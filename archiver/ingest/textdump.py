@@ -93,8 +93,14 @@ def dump_lines(text: str) -> list[str]:
     filled = [ln for ln in raw if ln.strip()]
     indented = sum(1 for ln in filled if ln.startswith("   "))
     if filled and indented >= 0.4 * len(filled):
-        blocks = re.split(r"\n\s*\n", text)
-        return [" ".join(b.split()) for b in blocks if b.strip()]
+        out: list[str] = []
+        for block in re.split(r"\n\s*\n", text):
+            rows = [row for row in block.split("\n") if row.strip()]
+            if sum(1 for row in rows if row.startswith("   ")) * 2 >= len(rows):
+                out.append(" ".join(block.split()))
+            else:  # a flush-left block of a page that only has indented code: keep its lines
+                out += [row.strip() for row in rows]
+        return out
     return [ln.strip() for ln in filled]
 
 

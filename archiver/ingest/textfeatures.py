@@ -102,6 +102,12 @@ def _is_prose(text: str, size: float, cjk: int, terminal: bool) -> bool:
     return terminal or size >= LONG_LINE or _density(text, cjk) >= 0.3
 
 
+def _is_menu(text: str) -> bool:
+    """A row of short items between bars ('Home|News|Sport|...'): navigation, not prose."""
+    bars = text.count("|")
+    return bars >= 4 and len(text) < 16 * (bars + 1)
+
+
 def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
     """Features and score of one line."""
     size, words, cjk = _measure(text)
@@ -114,6 +120,7 @@ def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
     is_date = has_date and meta.is_date_line(text)
     is_byline = short and _BYLINE_START.match(text) is not None
     linky = size < 200 and ("://" in text or "ww." in text) and _URL.search(text) is not None
+    linky = linky or _is_menu(text)
     if rule or repeated or (caps and words >= 4 and not terminal):
         kind, score = BAD, -25.0
     elif size >= 80 and not linky and _is_prose(text, size, cjk, terminal):
