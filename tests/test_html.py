@@ -6,17 +6,23 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import lxml.html
 import markdown
 import pytest
 
+from archiver.config import Settings
 from archiver.errors import NotAnArticleError
 from archiver.ingest.decode import declared_charset
 from archiver.ingest.html import extract_html, repair_mojibake
 from archiver.ingest.htmlchoose import bcp47, hostname, strip_site
+from archiver.ingest.htmlfigures import image_markdown
 from archiver.ingest.htmlmeta import parse_date
 from archiver.ingest.htmlnames import clean_names
 from archiver.ingest.htmlurls import safe_url
+from archiver.markup import render_markdown
 from archiver.model import Extracted
+from archiver.render import make_environment, plan_pages, render_page
+from archiver.taxonomy import build_archive
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "devset"
@@ -266,3 +272,130 @@ def test_devset_sample_scores() -> None:
     assert found.authors == ("Daniel Kahn Gillmor",)
     assert found.published is not None and found.published.isoformat().startswith("2018-04-0")
     assert len(body_text(found)) > 3000
+
+
+IMAGES_BODY = [
+    "[The glacier tongue in August, seen from the north ridge.]"
+    '(https://alpinepost.example.com/media/glacier-2024.jpg "Image")',
+    "Survey flights over the valley this summer show that the glacier has lost another forty "
+    "metres of length since last year, the regional survey office said on Friday.",
+    "The office has photographed the glacier from the same flight path every August since 1994, "
+    "which lets its staff compare the pictures frame by frame.",
+    "[Image: The same view in 1994](https://images.example.org/archive/1994.jpg)",
+    "Comparing the photographs shows the tongue has retreated by more than a kilometre in thirty "
+    "years, and that the retreat has sped up in the last decade.",
+    "Image: A chart of the length",  # javascript: src: the alt text only
+    "Image: A map of the valley",  # data: src: the alt text only
+    "[Image: Meltwater streams below the tongue](https://images.example.org/melt-1280.jpg)",
+    "Meltwater now forms a lake below the tongue that did not exist when the flights began, and "
+    "hikers are warned to keep away from its unstable shores.",
+    r"[Image: &lt;script>alert(1)&lt;/script> the hut\](javascript:alert(2))]"
+    "(https://images.example.org/hut.jpg)",
+    "The survey office will publish the full set of pictures in an online archive next spring, "
+    "together with measurements from the ground.",
+]
+
+
+def test_images_become_links_with_alt_text_or_captions() -> None:
+    """Images are links (never ![..]), placed where they stood; decorative ones are dropped."""
+    found = load("images.html")
+    assert list(found.body) == IMAGES_BODY
+    text = body_text(found)
+    assert "![" not in text
+    for gone in ("logo", "p.gif", "pixel", "decor.jpg", "eva.jpg", "other.jpg", "Another story"):
+        assert gone not in text
+
+
+def test_images_render_as_links_and_never_as_img(tmp_path: Path) -> None:
+    """The article page built from an extracted page has no <img>, and only http(s) links."""
+    found = load("images.html")
+    article = found.to_article("glacier", source_file="images.html", source_sha256="0" * 64)
+    settings = Settings(root=tmp_path)  # type: ignore[call-arg]
+    specs = plan_pages(
+        build_archive([article]), settings, html_of=lambda a: render_markdown(a.body)
+    )
+    env = make_environment(settings)
+    page = next(spec for spec in specs if spec.path.startswith("articles/"))
+    rendered = render_page(env, page).decode("utf-8")
+    assert "The glacier tongue in August" in rendered
+    tree = lxml.html.fromstring(rendered)
+    assert tree.xpath("//img") == []
+    assert tree.xpath("//*[@src][ancestor::main or ancestor::article]") == []
+    hrefs = [a.get("href") for a in tree.xpath("//a[contains(@href, 'example.org')]")]
+    assert hrefs == [
+        "https://images.example.org/archive/1994.jpg",
+        "https://images.example.org/melt-1280.jpg",
+        "https://images.example.org/hut.jpg",
+    ]
+    assert "javascript:" not in rendered.replace("javascript:alert(2))", "")
+    assert "<script>alert" not in rendered
+
+
+def _img(markup: str, url: str | None = "https://news.example.com/a/story.html") -> str | None:
+    """image_markdown of the first <img> in a snippet."""
+    tree = lxml.html.fromstring(f"<div>{markup}</div>")
+    found = image_markdown(tree.xpath("//img")[0], url)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ('<img src="pic.jpg" alt="A boat">', "[Image: A boat](https://news.example.com/a/pic.jpg)"),
+        (
+            '<img src="//cdn.example.com/b.jpg" alt="B">',
+            "[Image: B](https://cdn.example.com/b.jpg)",
+        ),
+        ('<img src="javascript:alert(1)" alt="A boat">', "Image: A boat"),
+        ('<img src="data:image/png;base64,AAAA" alt="A boat">', "Image: A boat"),
+        ('<img src="vbscript:x" srcset="javascript:y 2x" alt="A boat">', "Image: A boat"),
+        ('<img src="https://t.example.net/pixel.gif" alt="x y">', None),
+        ('<img src="https://a.example/1.gif" width="1" height="1" alt="Tracking">', None),
+        ('<img src="https://a.example/b.jpg" alt="">', None),
+        ('<img src="https://a.example/b.jpg">', None),
+        ('<img src="https://a.example/b.jpg" alt="A boat" aria-hidden="true">', None),
+        ('<img src="https://a.example/b.jpg" alt="DSC_0042.JPG">', None),
+        ('<img class="avatar" src="https://a.example/b.jpg" alt="Jane Doe">', None),
+        ('<img src="https://a.example/icons/share.png" alt="Share on X">', None),
+        ('<a href="/other-story"><img src="https://a.example/b.jpg" alt="Teaser"></a>', None),
+        (
+            '<a href="https://a.example/big.jpg"><img src="https://a.example/b.jpg" alt="Z"></a>',
+            "[Image: Z](https://a.example/b.jpg)",
+        ),
+        (
+            '<img srcset="s.jpg 320w, l.jpg 1024w, m.jpg 640w" alt="Srcset only">',
+            "[Image: Srcset only](https://news.example.com/a/l.jpg)",
+        ),
+        (
+            '<picture><source srcset="https://a.example/p.webp 1x, https://a.example/p2.webp 2x">'
+            '<img src="data:image/gif;base64,R0lG" alt="In a picture"></picture>',
+            "[Image: In a picture](https://a.example/p2.webp)",
+        ),
+        (
+            '<span><img src="data:image/gif;base64,R0lG" alt="Lazy"></span>'
+            '<noscript><img src="https://a.example/real.jpg" alt="Lazy"></noscript>',
+            "[Image: Lazy](https://a.example/real.jpg)",
+        ),
+        (
+            '<img src="https://a.example/(b).jpg" alt="Paren [x] *y*">',
+            r"[Image: Paren \[x\] \*y\*](https://a.example/%28b%29.jpg)",
+        ),
+    ],
+)
+def test_image_markdown(markup: str, expected: str | None) -> None:
+    assert _img(markup) == expected
+
+
+def test_relative_image_without_page_url_keeps_alt_text_only() -> None:
+    assert _img('<img src="pic.jpg" alt="A boat">', None) == "Image: A boat"
+    assert _img('<img src="pic.jpg" alt="">', None) is None
+
+
+def test_devset_figure_captions_are_kept() -> None:
+    """Captions of a real page come back, each linked to its image."""
+    page = DEVSET / "html" / "ehow-1.html"
+    if not page.is_file():
+        pytest.skip(f"dev set not found at {DEVSET} (it ships beside the repository)")
+    text = body_text(extract_html(page.read_text(encoding="utf-8")))
+    assert re.search(r"^\[Glass cloche terrariums \(Lucy Akins\)\]\(http://\S+\.jpg", text, re.M)
+    assert "![" not in text

@@ -10,6 +10,7 @@ from lxml.html import HtmlElement
 from archiver.errors import NotAnArticleError
 from archiver.ingest import htmlchoose as choose
 from archiver.ingest.htmlbody import markdown_blocks
+from archiver.ingest.htmlfigures import collect_figures, place_figures
 from archiver.ingest.htmlmeta import ARTICLE_TYPES, PageMeta, collapse, itemprop_authors, read_meta
 from archiver.ingest.htmlurls import safe_url
 from archiver.model import Extracted
@@ -143,6 +144,7 @@ def _assemble(
         meta, source, lambda: itemprop_authors(tree), lambda: _dom_byline(tree)
     )
     blocks = _drop_byline(blocks, authors)
+    blocks = place_figures(blocks, collect_figures(tree, page_url), title)
     if author_origin:
         origins["authors"] = author_origin
     published = choose.choose_published(meta)

@@ -15,7 +15,9 @@ _INLINE_HTML = frozenset({"sub", "sup", "u", "mark", "ins", "small", "kbd", "abb
 _META_LINE = re.compile(r"^(?:topics|tags|filed under|categories|share this( article)?)\s*:", re.I)
 _TAIL_HEADING = re.compile(
     r"^#+\s*\W*(?:you (?:might|may) (?:also )?like|related (?:stories|articles|content|posts)|"
-    r"more (?:from|stories|on this)|recommended|most (?:popular|read)|trending|read next|"
+    r"more (?:from|stories|on this)|"
+    r"(?:more|other) (?:\w+ ){0,2}(?:columns|stories|articles|posts)\W*$|"
+    r"recommended|most (?:popular|read)|trending|read next|"
     r"featured (?:slide|video|stories)|latest (?:news|stories)|sur le même sujet|"
     r"à lire aussi|lesen sie auch|mehr zum thema|te puede interesar|leia também)",
     re.I,
