@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
+from archiver.config import Settings
 from archiver.content import content_files, read_article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,3 +197,62 @@ def test_markdown_inputs_are_validated_and_imported(tmp_path: Path) -> None:
     assert "broken YAML" in items["bad.md"]["reason"]
     (path,) = content_files(tmp_path / "content")
     assert read_article(path).tags == ("Alpha", "Beta")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_pool_and_in_process_runs_write_the_same_bytes(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    trees = []
+    for jobs in ("1", "2"):
+        content = tmp_path / f"content-{jobs}"
+        code, out, _ = run(
+            ["ingest", str(corpus / "raw"), "--content", str(content), "-j", jobs, "--json"],
+            tmp_path,
+        )
+        assert code == 1  # the corpus holds an empty and a blank file
+        trees.append((_tree(content), json.loads(out)))
+    (one, report_one), (two, report_two) = trees
+    assert one == two and len(one) > 100
+    assert report_one == report_two
+
+
+def test_workers_refuse_an_input_that_changed_after_it_was_hashed(tmp_path: Path) -> None:
+    import hashlib
+
+    from archiver.ingest import workers
+
+    page = tmp_path / "page.txt"
+    page.write_text("Headline\n\nSome text.\n")
+    sha = hashlib.sha256(page.read_bytes()).hexdigest()
+    scanned = workers.scan(workers.Job(str(page), "text", sha))
+    assert isinstance(scanned, workers.Scanned) and "headline" in (scanned.keys or ())
+    page.write_text("Another text entirely\n")
+    reason = workers.scan(workers.Job(str(page), "text", sha))
+    assert isinstance(reason, str) and "changed while it was being ingested" in reason
+    workers.init_worker(Settings())
+    assert "changed" in str(workers.clean(b"", workers.Job(str(page), "text", sha)))
+
+
+def test_workers_write_the_article_and_keep_the_original(tmp_path: Path) -> None:
+    import hashlib
+
+    from archiver.ingest import workers
+    from archiver.model import Article
+
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"raw \xc3\xa9 bytes\n")
+    sha = hashlib.sha256(page.read_bytes()).hexdigest()
+    content = tmp_path / "content"
+    article = Article(title="T", slug="t", body="Body.")
+    job = workers.WriteJob(str(content), "t", article, (workers.Job(str(page), "text", sha),))
+    written = workers.write(job)
+    assert written.problems == ()
+    assert written.file_sha256 == hashlib.sha256((content / "t.md").read_bytes()).hexdigest()
+    assert (content / "originals" / f"{sha}.txt").read_bytes() == page.read_bytes()
+    stale = workers.WriteJob(str(content), "u", None, (workers.Job(str(page), "text", "0" * 64),))
+    assert workers.write(stale).problems[0][0] == str(page)

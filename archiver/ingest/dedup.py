@@ -20,7 +20,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens; CJK text (no spaces) is split into single characters."""
     words = _WORD.findall(text.casefold())
-    if not _CJK.search(text):
+    if text.isascii() or not _CJK.search(text):
         return words
     out: list[str] = []
     for word in words:
@@ -56,25 +56,35 @@ def fingerprint(title: str, body: Iterable[str]) -> Fingerprint:
 
 
 _WORD_IDS: dict[str, int] = {}
+"""Stable 32-bit ids of words (crc32), memoised: news vocabulary repeats heavily."""
 
 
-def _word_id(word: str) -> int:
-    """A stable 32-bit id of a word (crc32), memoised: news vocabulary repeats heavily."""
-    found = _WORD_IDS.get(word)
-    if found is None:
-        if len(_WORD_IDS) > 500_000:
-            _WORD_IDS.clear()
-        found = _WORD_IDS[word] = zlib.crc32(word.encode("utf-8"))
-    return found
+def _word_ids(words: list[str]) -> list[int]:
+    """The id of every word; only words not seen before are hashed."""
+    if len(_WORD_IDS) > 500_000:
+        _WORD_IDS.clear()
+    for word in set(words).difference(_WORD_IDS):
+        _WORD_IDS[word] = zlib.crc32(word.encode("utf-8"))
+    return list(map(_WORD_IDS.__getitem__, words))
 
 
 def _shingle_array(words: list[str]) -> np.ndarray:
     """Sorted distinct shingle hashes of a token run."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    get = _WORD_IDS.get
-    ids = np.fromiter((get(w) or _word_id(w) for w in words), dtype=np.uint64, count=len(words))
-    return np.unique(_combine(ids, min(SHINGLE, len(ids))))
+    ids = np.array(_word_ids(words), dtype=np.uint64)
+    return _sorted_distinct(_combine(ids, min(SHINGLE, len(ids))))
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique for a 1-D array, by sort and neighbour comparison (cheaper for small arrays)."""
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _combine(ids: np.ndarray, width: int) -> np.ndarray:
@@ -96,7 +106,9 @@ def _signature(values: np.ndarray) -> bytes:
     """MinHash of an array of shingle hashes: (a*x + b) mod 2^64 keeping 61 bits, minimised."""
     if not len(values):
         return b""
-    mixed = (np.outer(values & _MASK, _A) + _B) & _MASK
+    mixed = np.multiply.outer(values & _MASK, _A)  # in place from here: no temporaries
+    mixed += _B
+    mixed &= _MASK
     return bytes(mixed.min(axis=0).astype("<u8").tobytes())
 
 

@@ -1,0 +1,291 @@
+"""The worker side of ingest: three passes run in a process pool (or in-process for small batches).
+
+Workers get paths, never file contents: pass 1 reads, checks and decodes an input and returns
+its boilerplate line keys; pass 2 cleans it with the batch's boilerplate model; pass 3 writes
+an article and its originals. Each worker keeps the texts it decoded in pass 1, so pass 2 only
+decodes again what another worker read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+from archiver.config import Settings
+from archiver.content import content_file, parse_article, serialise, store_original
+from archiver.errors import ArchiverError, InputError
+from archiver.ingest import dedup
+from archiver.ingest.decode import decode
+from archiver.model import Article, Extracted
+from archiver.paths import atomic_write_text
+
+if TYPE_CHECKING:
+    from archiver.ingest.boilerplate import BoilerplateModel
+
+T = TypeVar("T")
+R = TypeVar("R")
+POOL_MIN = 40
+"""Smaller batches are cleaned in-process: starting workers would cost more than it saves."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input as a worker sees it: its path, its kind, the sha256 the main process read."""
+
+    path: str
+    kind: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """Pass 1 result: the decoded text's digest and its distinct boilerplate line keys."""
+
+    digest: bytes
+    """blake2b of the decoded text (identical texts count once in the line counts)."""
+    keys: tuple[str, ...] | None
+    """Distinct normalised lines of a text dump; None for other kinds."""
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What a worker returns for one input."""
+
+    extracted: Extracted | None
+    article: Article | None
+    tags: tuple[str, ...]
+    fingerprint: dedup.Fingerprint
+
+    @property
+    def exact(self) -> str:
+        """The exact-duplicate key."""
+        return self.fingerprint.exact
+
+    @property
+    def signature(self) -> bytes:
+        """The MinHash signature."""
+        return self.fingerprint.signature
+
+    @property
+    def title(self) -> str:
+        """The title of the cleaned input."""
+        if self.article is not None:
+            return self.article.title
+        return self.extracted.title if self.extracted else ""
+
+
+@dataclass(frozen=True)
+class WriteJob:
+    """Pass 3: one article to write (None: originals only) and the inputs to keep as originals."""
+
+    content: str
+    slug: str
+    article: Article | None
+    originals: tuple[Job, ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    """Pass 3 result: the sha256 of the written file (None if none) and per-input problems."""
+
+    file_sha256: str | None
+    problems: tuple[tuple[str, str], ...]
+    """(input path, reason) for originals that could not be kept."""
+
+
+# --- worker state ---------------------------------------------------------------------------
+
+_SETTINGS: list[Settings] = []
+_MODEL: dict[bytes, BoilerplateModel] = {}
+_TEXTS: dict[str, str] = {}
+"""Texts this process decoded in pass 1, by input sha256, until pass 2 takes them."""
+
+
+def init_worker(settings: Settings) -> None:
+    """Give a process the batch settings once, and forget texts of an earlier batch."""
+    _SETTINGS[:] = [settings]
+    _TEXTS.clear()
+    _MODEL.clear()
+
+
+def _model(blob: bytes) -> BoilerplateModel:
+    """The boilerplate model sent as pickled bytes, unpickled once per process."""
+    model = _MODEL.get(blob)
+    if model is None:
+        _MODEL.clear()
+        model = _MODEL[blob] = pickle.loads(blob)  # our own pickle, never user data
+    return model
+
+
+def _read(job: Job) -> bytes:
+    """Read an input again, refusing it if it changed since the main process hashed it."""
+    try:
+        data = Path(job.path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != job.sha256:
+        raise InputError("the file changed while it was being ingested: run ingest again")
+    return data
+
+
+def _text(job: Job) -> str:
+    """The decoded text of an input: from this process's pass-1 cache, else read and decoded."""
+    text = _TEXTS.pop(job.sha256, None)
+    if text is None:
+        text = decode(_read(job), html=job.kind == "html")
+    return text
+
+
+def scan(job: Job) -> Scanned | str:
+    """Pass 1: read and decode one input; its line keys when it is a text dump (or the reason)."""
+    from archiver.ingest.boilerplate import line_counts
+
+    try:
+        text = decode(_read(job), html=job.kind == "html")
+    except ArchiverError as exc:
+        return exc.message
+    _TEXTS[job.sha256] = text
+    if job.kind != "text":
+        return Scanned(b"", None)
+    digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+    return Scanned(digest, tuple(line_counts([text])))
+
+
+def clean(blob: bytes, job: Job) -> Cleaned | str:
+    """Pass 2: clean one input with the batch's boilerplate model; the result or the reason."""
+    try:
+        return clean_text(job.kind, _text(job), _model(blob), _SETTINGS[0])
+    except ArchiverError as exc:
+        return exc.message
+    except Exception as exc:  # a cleaner bug must cost one input, never the batch
+        detail = " ".join(str(exc).split())
+        return f"internal error while cleaning ({type(exc).__name__}: {detail})"
+
+
+def write(job: WriteJob) -> Written:
+    """Pass 3: keep the originals byte for byte, then write the article atomically."""
+    content = Path(job.content)
+    problems: list[tuple[str, str]] = []
+    for original in job.originals:
+        try:
+            store_original(content, _read(original), Path(original.path).suffix)
+        except ArchiverError as exc:
+            problems.append((original.path, exc.message))
+        except OSError as exc:
+            problems.append((original.path, f"cannot keep the original: {exc.strerror or exc}"))
+    if job.article is None:
+        return Written(None, tuple(problems))
+    text = serialise(job.article)
+    atomic_write_text(content_file(content, job.slug), text)
+    return Written(hashlib.sha256(text.encode("utf-8")).hexdigest(), tuple(problems))
+
+
+def clean_text(kind: str, text: str, model: BoilerplateModel | None, settings: Settings) -> Cleaned:
+    """Extract, tag and fingerprint one decoded input."""
+    if kind == "markdown":
+        article = parse_article(text)
+        body = tuple(p for p in article.body.split("\n\n") if p.strip())
+        tags = article.tags or _tags(article.title, article.summary, body, article, settings)
+        return Cleaned(None, article, tags, dedup.fingerprint(article.title, body))
+    ex = _extract(kind, text, model)
+    tags = ex.tags or _tags(ex.title, ex.summary, ex.body, ex, settings)
+    return Cleaned(ex, None, tags, dedup.fingerprint(ex.title, ex.body))
+
+
+def _tags(
+    title: str,
+    summary: str | None,
+    body: Sequence[str],
+    meta: Article | Extracted,
+    settings: Settings,
+) -> tuple[str, ...]:
+    """Automatic entity tags for an article without any."""
+    from archiver.ingest.entities import entity_tags
+
+    return tuple(
+        entity_tags(
+            title,
+            summary,
+            body,
+            source=meta.source,
+            credits=meta.credits,
+            authors=meta.authors,
+            max_tags=settings.ingest.max_tags,
+            aliases=settings.tags.aliases,
+            stop=settings.tags.stop,
+        )
+    )
+
+
+def _extract(kind: str, text: str, model: BoilerplateModel | None) -> Extracted:
+    """Run the extractor for an input kind."""
+    if kind == "html":
+        from archiver.ingest.html import extract_html
+
+        return extract_html(text, boilerplate=model)
+    from archiver.ingest.textdump import extract_textdump
+
+    if model is None:
+        from archiver.ingest.boilerplate import BoilerplateModel
+
+        model = BoilerplateModel.build([])
+    return extract_textdump(text, boilerplate=model)
+
+
+# --- the main process's side --------------------------------------------------------------
+
+
+class Workers:
+    """Runs the passes over a batch: in one process pool kept for all passes, or in-process."""
+
+    def __init__(self, settings: Settings, jobs: int | None, size: int) -> None:
+        self.settings = settings
+        self.workers = max(1, jobs or os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+        if self.workers > 1 and size >= POOL_MIN:
+            # forkserver: workers start small instead of inheriting the main process's memory.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=init_worker, initargs=(settings,)
+            )
+        else:
+            init_worker(settings)
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """Apply fn to every item; results come back in order, as soon as they are ready."""
+        if self.pool is None:
+            return map(fn, items)
+        chunk = max(1, min(32, len(items) // (self.workers * 8)))
+        return self.pool.map(fn, items, chunksize=chunk)
+
+    def close(self) -> None:
+        """Stop the pool; drop texts cached in this process."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        _TEXTS.clear()
+        _MODEL.clear()
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def model_blob(model: BoilerplateModel) -> bytes:
+    """The model pickled once, to go with every pass-2 chunk (workers unpickle it once)."""
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
