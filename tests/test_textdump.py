@@ -473,3 +473,69 @@ def test_dotted_day_month_year_dates() -> None:
     assert is_date_line("21.dez.2018 às 12h55")
     assert str(parse_date("3. März 2019")) == "2019-03-03"
     assert str(parse_date("1.2.2019")) == "2019-02-01"
+
+
+# --- headline/dek pairs, typed lists, hard-wrapped heads (session 2, titles 2) ---
+
+
+def test_dedented_row_under_a_headline_in_a_wrapped_dump_is_its_dek() -> None:
+    filler = "\n\n".join(f"    Menu item {n}" for n in range(8))
+    head = "        River plan review: a scheme that keeps up with the floods\n"
+    head += "     But only the old walls\n        will notice it."
+    para = (
+        "        The council met on Tuesday and agreed on a plan\n            for the river banks."
+    )
+    lines = dump_lines(f"{filler}\n\n{head}\n\n{para}\n")
+    assert lines[8:] == [
+        "River plan review: a scheme that keeps up with the floods",
+        "But only the old walls will notice it.",
+        "The council met on Tuesday and agreed on a plan for the river banks.",
+    ]
+    code = dump_lines(f"{filler}\n\n        GET /path?to=a,\nb HTTP/1.1\n        Host: x.org\n")
+    assert code[8:] == ["GET /path?to=a, b HTTP/1.1 Host: x.org"]  # no capitalised dedent
+
+
+def test_headline_over_a_longer_unpunctuated_dek_that_shares_more_words(
+    model: BoilerplateModel,
+) -> None:
+    title = "Mayor says he erred in taking the river cup to the governor"
+    dek = "At the time, the council coach handed a replica of the trophy to the former chief"
+    body = [
+        "After refusing a meeting with the new governor, the mayor said he erred in 2012 when "
+        "he took the river cup to the governor's office, a gesture he now regrets deeply.",
+        "At the time, the council coach and other officials handed a replica of the trophy "
+        "to the former chief, who kept it until the governor asked the mayor to return it.",
+        *SENTENCES,
+    ]
+    text = (
+        "Menu\nSections\nFollow us\n" + f"{title}\n{dek}\nCopy link\n21 Dec 2018 12:55\n"
+        "Listen\nSmaller text\nLarger text\n" + "\n".join(body) + "\n"
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == title
+    assert found.body[0].startswith("After refusing")
+
+
+def test_a_typed_bullet_list_is_the_body_under_its_headline(model: BoilerplateModel) -> None:
+    items = [f"+ Added feature number {n} to the river plan" for n in range(12)]
+    items += ["+ Added walls", "+ Added banks", "* Council meetings are now public"]
+    text = (
+        "Plan News\nPowered by Blogware\nRiver Plan 1.8 - The Bountiful Update\n"
+        + "\n".join(items)
+        + "\n"
+        + "\n".join(SENTENCES)
+        + "\nNewerOlder\nOfficial links:\nPlan.net\n"
+    )
+    found = extract_textdump(text, boilerplate=model)
+    assert found.title == "River Plan 1.8 - The Bountiful Update"
+    assert "\\+ Added walls" in found.body and "\\+ Added banks" in found.body
+    assert found.authors == ()
+
+
+def test_platform_credits_are_not_bylines() -> None:
+    from archiver.ingest.byline import parse_byline
+
+    for text in ("Powered by Tumblr", "Proudly powered by WordPress", "Theme designed by Ann Lee"):
+        assert parse_byline(text) is None, text
+        assert parse_byline(text, bare_names=True) is None, text
+    assert parse_byline("By Ann Lee") is not None

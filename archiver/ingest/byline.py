@@ -62,7 +62,7 @@ _CREDENTIALS = re.compile(
 )
 _NOT_AUTHOR = re.compile(
     r"^(?:\S+\s+)?(?:reviewed|edited|illustrat\w*|photos?|photographs?|images?|video|"
-    r"translated|fact[- ]checked)\s+by\b",
+    r"translated|fact[- ]checked|powered|sponsored|designed|developed|funded|supported)\s+by\b",
     re.I,
 )
 

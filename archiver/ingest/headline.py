@@ -15,6 +15,10 @@ HEAD_WINDOW = 45
 PAIR_MARGIN = 3.0
 """A headline may lose to the dek under it by this much and still be chosen."""
 HEAD_AFTER = 1
+DEK_LONGER = 1.15
+"""A runner-up line this much longer than the headline-shaped line above it is its dek..."""
+DEK_SHARED = 3
+"""...when that line shares this many content words with the body."""
 DEEP_HEAD = 30
 """How many lines into the main content a headline may sit when a byline or date follows it
 (the content run then started at a cookie notice or a sign-in box above the article)."""
@@ -281,7 +285,7 @@ def find_head(lines: Sequence[Line], start: int, end: int) -> Head:
     scored = [s for s in scored if s[0] > -50]
     if not scored:
         return Head(lines[start].text[:200], start, None, start, ())
-    title_index = _prefer_first_of_pair(lines, scored, max(scored)[2])
+    title_index = _prefer_first_of_pair(lines, scored, max(scored)[2], body_tokens)
     title_index = _prefer_fuller(lines, scored, title_index)
     body_start = max(start, title_index + 1)
     summary, meta_lines = None, []
@@ -320,17 +324,24 @@ def _breadcrumb_tail(text: str) -> str:
 
 
 def _prefer_first_of_pair(
-    lines: Sequence[Line], scored: list[tuple[float, int, int]], best: int
+    lines: Sequence[Line], scored: list[tuple[float, int, int]], best: int, body: frozenset[str]
 ) -> int:
     """Headline then dek: when the line above the winner is a close runner-up headline and the
-    winner reads like a standfirst (a sentence, or longer), the line above is the headline."""
+    winner reads like a standfirst (a sentence; or, without a final period, a longer line under
+    a headline that shares words with the body), the line above is the headline."""
     scores = {i: score for score, _, i in scored}
     above, here = lines[best - 1] if best > 0 else None, lines[best]
     if above is None or best - 1 not in scores or scores[best - 1] < scores[best] - PAIR_MARGIN:
         return best
     if above.words < 4 or above.terminal or above.kind == GOOD:
         return best
-    return best - 1 if here.terminal and here.words >= 8 else best
+    if here.words < 8:
+        return best
+    if here.terminal:
+        return best - 1
+    shared = token_set(above.text) & body  # the headline is about the body too
+    longer = len(here.text) >= DEK_LONGER * len(above.text)
+    return best - 1 if longer and len(shared) >= DEK_SHARED else best
 
 
 def _prefer_fuller(lines: Sequence[Line], scored: list[tuple[float, int, int]], best: int) -> int:

@@ -97,11 +97,31 @@ def dump_lines(text: str) -> list[str]:
         for block in re.split(r"\n\s*\n", text):
             rows = [row for row in block.split("\n") if row.strip()]
             if sum(1 for row in rows if row.startswith("   ")) * 2 >= len(rows):
-                out.append(" ".join(block.split()))
+                out += _unwrap(rows)
             else:  # a flush-left block of a page that only has indented code: keep its lines
                 out += [row.strip() for row in rows]
         return out
     return [ln.strip() for ln in filled]
+
+
+def _indent(row: str) -> int:
+    """Leading spaces of a dump row."""
+    return len(row) - len(row.lstrip(" "))
+
+
+def _unwrap(rows: Sequence[str]) -> list[str]:
+    """One hard-wrapped block as lines: its rows joined, except that a first row of a few words
+    with the next row dedented and capitalised is a headline set over its dek in another column
+    (a wrapped paragraph's rows keep or deepen their indent, and break mid-sentence)."""
+    if len(rows) > 1 and _indent(rows[1]) < _indent(rows[0]):
+        first, second = rows[0].strip(), rows[1].strip()
+        if len(first.split()) >= 3 and not first.endswith(_WRAP_OPEN) and second[:1].isupper():
+            return [first, " ".join(" ".join(rows[1:]).split())]
+    return [" ".join(" ".join(rows).split())]
+
+
+_WRAP_OPEN = tuple(":;,-\\(")
+"""Row ends that continue onto the next row: such a row does not stand alone."""
 
 
 def main_region(lines: Sequence[Line]) -> tuple[int, int] | None:

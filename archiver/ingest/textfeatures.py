@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -180,7 +180,39 @@ def analyse(texts: Sequence[str], model: BoilerplateModel) -> list[Line]:
         if line is None:
             line = memo[text, flag] = _line(text, model, flag)
         lines.append(line)
+    return _bulleted_lists(lines)
+
+
+LIST_RUN = 6
+"""Consecutive lines opening with the same typed bullet that form a list of the text."""
+_BULLETS = frozenset("-+*•–")
+
+
+def _bulleted_lists(lines: list[Line]) -> list[Line]:
+    """Items of a long run of lines typed with the same bullet ('+ Added ...') are the text's
+    own list (a dump prints no bullets for menus): their short items stop counting as chrome."""
+    marked = [k for k, line in enumerate(lines) if line.text[1:2] == " "]
+    if len(marked) < LIST_RUN:
+        return lines
+    i, count = marked[0], len(lines)
+    while i < count:
+        text = lines[i].text
+        j = i + 1
+        if text[:1] in _BULLETS and text[1:2] == " ":
+            while j < count and lines[j].text.startswith(text[:2]):
+                j += 1
+            if j - i >= LIST_RUN:
+                lines[i:j] = [_list_item(line) for line in lines[i:j]]
+        i = j
     return lines
+
+
+def _list_item(line: Line) -> Line:
+    """A list item scored like a short sentence of the text, unless a rule or repetition
+    marks it as boilerplate."""
+    if line.kind == SHORT and line.score < 0 and not (line.rule or line.repeated):
+        return replace(line, score=line.size * 0.3)
+    return line
 
 
 def token_set(text: str) -> frozenset[str]:
