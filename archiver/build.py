@@ -4,24 +4,32 @@ Read every content file (cached by stat and sha256 in .archiver/), stop here on 
 is bad, group them, plan every page, hash each page's inputs, hard-link the pages whose inputs
 did not change from the previous site, render the rest in a process pool into a sibling
 temporary folder, add static files, kept originals and the search files, then swap it in.
+
+Two shortcuts come first: nothing changed (same inputs, intact site: nothing to do), and the
+one-edit fast path (archiver/quick.py: only article bodies changed, so only the pages holding
+those bodies are rendered and replaced in place, file by file, atomically).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from archiver.cache import ContentCache, Parsed, load_article, parse_files, scan_content
+from archiver.cache import (
+    CACHE_MODULES,
+    Parsed,
+    load_article,
+    open_cache,
+    parse_files,
+    scan_content,
+)
 from archiver.config import Settings
 from archiver.errors import BuildError
 from archiver.manifest import (
@@ -39,6 +47,8 @@ from archiver.manifest import (
 )
 from archiver.model import Article
 from archiver.paths import archive_lock
+from archiver.quick import ARTICLE_TEMPLATE, QuickBuild, search_module
+from archiver.quickstate import record, save_state
 from archiver.report import Reporter, SilentReporter
 from archiver.theme import theme_dir
 from archiver.writer import (
@@ -50,17 +60,21 @@ from archiver.writer import (
     clean_stale,
     init_worker,
     render_chunk,
+    site_files,
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from archiver.render import PageSpec
+
+__all__ = ["CACHE_MODULES", "BuildHooks", "BuildReport", "build_site"]
 
 POOL_MIN = 64
 """Below this many files or pages, work in-process: starting a pool costs more."""
 PARSE_CHUNK, RENDER_CHUNK = 48, 96
 BACKGROUND_DELETE = 2000
 """An old site with more files than this is deleted by a detached process after the swap."""
-CACHE_MODULES = ("model", "content", "markup", "cache")
 _SHA_NAME = frozenset("0123456789abcdef")
 
 
@@ -96,6 +110,8 @@ class Content:
     bodies: dict[str, str] = field(default_factory=dict)
     """Content sha256 -> body HTML, for the files parsed in this build."""
     stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    slug_of: dict[str, str] = field(default_factory=dict)
+    """Content file -> slug of the article it holds."""
 
 
 def build_site(
@@ -156,6 +172,10 @@ class _Build:
         )
         if not self.clean and self._unchanged(stats, fingerprint):
             return self._unchanged_report()
+        if not self.clean:
+            quick = self._quick(stats, scanned_ns, fingerprint)
+            if quick is not None:
+                return quick
         self.writer = writer = SiteWriter(self.output, self.previous.outputs)
         try:
             return self._build(writer, stats, scanned_ns, fingerprint)
@@ -173,21 +193,23 @@ class _Build:
         fingerprint: str,
     ) -> BuildReport:
         """Read, plan, render, copy, index, swap."""
-        from archiver.render import plan_pages
+        from archiver.render import make_contexts, plan_contexts
         from archiver.taxonomy import build_archive
 
         content = self._read(stats, scanned_ns)
         self._stop_if_strict(content.errors)
         archive = build_archive(content.articles, related_count=self.settings.related_count)
-        specs = plan_pages(
+        ctx = make_contexts(
             archive,
             self.settings,
             html_of=lambda a: body_placeholder(self.nonce, content.sha_of[a.slug]),
             originals=frozenset(self.originals),
         )
-        rendering = self._render(writer, self._plan(writer, specs), content.bodies)
+        plan = self._plan(writer, plan_contexts(ctx))
+        rendering = self._render(writer, plan.todo, content.bodies)
         self._copy_files(writer)
-        self._search(writer, archive.articles, content.sha_of)  # while the workers render
+        search = self._search(writer, archive.articles, content.sha_of)  # while workers render
+        state = record(archive, ctx, content.slug_of, plan.templates, plan.embedding, search)
         self._rendered(writer, rendering)
         errors = content.errors + writer.errors
         self._stop_if_strict(writer.errors)
@@ -196,6 +218,7 @@ class _Build:
             self.hooks.before_swap(writer.tmp)
         forget_manifest(self.state)
         writer.swap(background=len(self.previous.outputs) > BACKGROUND_DELETE)
+        save_state(self.state, state, content.articles)
         manifest = Manifest(
             output=str(self.output),
             fingerprint=fingerprint,
@@ -205,6 +228,7 @@ class _Build:
             articles=dict(sorted(content.sha_of.items())),
             errors=errors,
             article_count=len(content.articles),
+            quick=state.token,
         )
         save_manifest(self.state, manifest)
         return BuildReport(
@@ -225,7 +249,7 @@ class _Build:
                 return False
             if mtime + RACY_NS >= previous.scanned_ns and self._sha(rel) != sha:
                 return False
-        return _tree(self.output) == previous.outputs.keys()
+        return site_files(self.output) == previous.outputs.keys()
 
     def _unchanged_report(self) -> BuildReport:
         """The report of a build that had nothing to do (bad files are reported again)."""
@@ -234,11 +258,39 @@ class _Build:
         outputs = len(self.previous.outputs)
         return BuildReport(self.previous.article_count, 0, outputs, 0, errors, 0.0, self.output)
 
+    # -- one edit ------------------------------------------------------------------------------
+
+    def _quick(
+        self, stats: dict[str, tuple[int, int]], scanned_ns: int, fingerprint: str
+    ) -> BuildReport | None:
+        """The one-edit fast path (archiver/quick.py), or None when it does not apply."""
+        quick = QuickBuild(
+            self.settings,
+            self.previous,
+            nonce=self.nonce,
+            base=self.code + self.config,
+            originals=self.originals.keys(),
+        )
+        edit = quick.find(stats, fingerprint, self._sha)
+        if edit is None:
+            return None
+        self._stop_if_strict(list(self.previous.errors))
+        try:
+            done = quick.run(edit, scanned_ns, self.reporter, self.hooks.on_rendered)
+        except RenderError as exc:
+            raise BuildError(f"{exc}; the previous site was left as it was") from None
+        if done is None:
+            return None
+        written, reused = done
+        errors = tuple(self.previous.errors)
+        count = self.previous.article_count
+        return BuildReport(count, written, reused, 0, errors, 0.0, self.output)
+
     # -- reading -------------------------------------------------------------------------------
 
     def _read(self, stats: dict[str, tuple[int, int]], scanned_ns: int) -> Content:
         """Every content file, from the cache when its stat (or bytes) did not change."""
-        cache = ContentCache(self.state, code_fingerprint(CACHE_MODULES, search=False))
+        cache = open_cache(self.state)
         try:
             rows = {} if self.clean else cache.rows()
             known: dict[str, tuple[str, Article | None, str | None]] = {}
@@ -288,6 +340,7 @@ class _Build:
                 owner[article.slug] = path
                 content.articles.append(article)
                 content.sha_of[article.slug] = sha
+                content.slug_of[rel] = article.slug
 
     def _parse(self, todo: list[tuple[str, int, int]]) -> list[Parsed]:
         """Parse and render Markdown for new or changed files, in the pool when there are many."""
@@ -300,15 +353,17 @@ class _Build:
 
     # -- planning and rendering ----------------------------------------------------------------
 
-    def _plan(
-        self, writer: SiteWriter, specs: Sequence[PageSpec]
-    ) -> list[tuple[PageSpec, set[str]]]:
-        """Claim every page; link the unchanged ones; return the rest with the bodies they need."""
+    def _plan(self, writer: SiteWriter, specs: Sequence[PageSpec]) -> _Plan:
+        """Claim every page; link the unchanged ones; return the rest with the bodies they need.
+
+        Pages other than article pages that embed bodies (the full feed) are kept with their
+        contexts, for the one-edit fast path.
+        """
         from archiver.render import make_environment
 
         templates = _TemplateDigests(make_environment(self.settings), self.theme_digests)
         pattern = body_pattern(self.nonce, text=True)
-        todo: list[tuple[PageSpec, set[str]]] = []
+        plan = _Plan()
         base = self.code + self.config
         for spec in specs:
             text = json.dumps(spec.context, sort_keys=True, separators=(",", ":"))
@@ -316,9 +371,13 @@ class _Build:
                 f"{base}{templates.of(spec.template)}{text}".encode()
             ).hexdigest()
             origin = f"{spec.template} ({spec.context.get('page', {}).get('title', spec.path)})"
+            bodies = set(pattern.findall(text))
+            if bodies and spec.template != ARTICLE_TEMPLATE:
+                plan.embedding[spec.path] = (spec.template, json.dumps(spec.context))
             if writer.claim(spec.path, digest, origin) and not writer.reuse(spec.path):
-                todo.append((spec, set(pattern.findall(text))))
-        return todo
+                plan.todo.append((spec, bodies))
+        plan.templates = dict(templates.known)
+        return plan
 
     def _render(
         self, writer: SiteWriter, todo: list[tuple[PageSpec, set[str]]], bodies: dict[str, str]
@@ -326,7 +385,7 @@ class _Build:
         """Render the pages that changed: start chunks in the pool (in-process when few)."""
         needed = set().union(*(shas for _, shas in todo)) - bodies.keys()
         if needed:
-            cache = ContentCache(self.state, code_fingerprint(CACHE_MODULES, search=False))
+            cache = open_cache(self.state)
             try:
                 bodies = {**bodies, **cache.bodies(needed)}
             finally:
@@ -371,9 +430,9 @@ class _Build:
 
     def _search(
         self, writer: SiteWriter, articles: Sequence[Article], sha_of: dict[str, str]
-    ) -> None:
-        """Update the Whoosh index and write the client search files (once search exists)."""
-        index, client = _search_module("index"), _search_module("client")
+    ) -> list[str]:
+        """Update the Whoosh index and write the client search files; returns their paths."""
+        index, client = search_module("index"), search_module("client")
         previous = self.previous.articles
         if index is not None:
             index.update_index(
@@ -384,11 +443,14 @@ class _Build:
                 clean=self.clean or not previous,
                 reporter=self.reporter,
             )
+        paths: list[str] = []
         if client is not None:
             for page in client.client_pages(articles, self.settings):
+                paths.append(page.path)
                 digest = combine("search", hashlib.sha256(page.data).hexdigest())
                 if writer.claim(page.path, digest, "search index") and not writer.reuse(page.path):
                     writer.write(page.path, page.data)
+        return paths
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -404,6 +466,8 @@ class _Build:
     def _pool(self) -> ProcessPoolExecutor:
         """The worker pool, started on first use (each worker makes its own Jinja environment)."""
         if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             assert self.writer is not None
             self.pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
@@ -428,6 +492,15 @@ class _Build:
             return sha256_file(self._path(rel))
         except OSError:
             return ""
+
+
+@dataclass
+class _Plan:
+    """What planning found: pages to render (with the bodies they need), and fast-path data."""
+
+    todo: list[tuple[PageSpec, set[str]]] = field(default_factory=list)
+    embedding: dict[str, tuple[str, str]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 class _TemplateDigests:
@@ -475,16 +548,6 @@ def _results(futures: list[Future[Any]]) -> Iterable[Any]:
         raise
 
 
-def _tree(root: Path) -> set[str]:
-    """Relative POSIX paths of every file under root (empty when root is missing)."""
-    found: set[str] = set()
-    prefix = len(str(root)) + 1
-    for folder, _, files in os.walk(root):
-        rel = folder[prefix:]
-        found.update(f"{rel}/{name}" if rel else name for name in files)
-    return found
-
-
 def _originals(content_dir: Path) -> dict[str, str]:
     """Kept originals: sha256 -> file name (content/originals/<sha256>.<ext>), first by name."""
     try:
@@ -518,14 +581,3 @@ def _nonce(state_dir: Path) -> str:
     state_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, nonce)
     return nonce
-
-
-def _search_module(name: str) -> ModuleType | None:
-    """archiver.search.<name>, or None while the search package does not provide it yet."""
-    module = f"archiver.search.{name}"
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        if exc.name == module:
-            return None
-        raise

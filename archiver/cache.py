@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS bodies (sha TEXT PRIMARY KEY, html TEXT NOT NULL);
 """
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+CACHE_MODULES = ("model", "content", "markup", "cache")
+"""The modules whose code shapes a cached article or body; editing one empties the cache."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,13 @@ class ContentCache:
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def open_cache(state_dir: Path) -> ContentCache:
+    """The content cache of a build-state folder, keyed by the code of CACHE_MODULES."""
+    from archiver.manifest import code_fingerprint
+
+    return ContentCache(state_dir, code_fingerprint(CACHE_MODULES, search=False))
 
 
 def load_article(row: Row, path: Path) -> Article | None:

@@ -20,7 +20,7 @@ RACY_NS = 2_000_000_000
 
 ENGINE_MODULES = (
     "model", "config", "content", "markup", "taxonomy", "links", "pages", "render",
-    "theme", "build", "cache", "manifest", "writer",
+    "theme", "build", "cache", "manifest", "writer", "quick", "quickstate",
 )  # fmt: skip
 """Modules (besides archiver/search/) whose code shapes the site; editing one re-renders all."""
 
@@ -43,6 +43,8 @@ class Manifest:
     """Article slug -> sha256 of its content file (tells search what changed)."""
     errors: list[str] = field(default_factory=list)
     article_count: int = 0
+    quick: str = ""
+    """Token of the one-edit fast path's state saved with this manifest (archiver/quick.py)."""
 
 
 def load_manifest(state_dir: Path) -> Manifest:
@@ -60,7 +62,7 @@ def load_manifest(state_dir: Path) -> Manifest:
 
 def save_manifest(state_dir: Path, manifest: Manifest) -> None:
     """Write the manifest atomically (sorted keys: stable and diffable)."""
-    data = {"format": FORMAT, **dataclasses.asdict(manifest)}
+    data = {"format": FORMAT, **vars(manifest)}  # plain fields: no deep copy needed
     atomic_write(state_dir / MANIFEST_NAME, json.dumps(data, sort_keys=True).encode("utf-8"))
 
 

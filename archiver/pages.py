@@ -25,6 +25,17 @@ def web_url(url: str | None) -> str:
     return url if url and _WEB_URL.fullmatch(url) else ""
 
 
+def shown_summary(article: Article) -> str:
+    """The summary lists and feeds show: the article's own, else the start of its text."""
+    return article.summary or summarise(plain_text(article.body[:1500]))
+
+
+def article_size(article: Article) -> tuple[int, int]:
+    """(reading time in minutes, word count) of an article's body."""
+    words, cjk = text_size(article.body)
+    return read_minutes(words, cjk), words + cjk
+
+
 @dataclass
 class Contexts:
     """Builds page contexts; caches the per-article pieces that many pages share."""
@@ -90,12 +101,16 @@ class Contexts:
         }
         return {"site": self._site, "root": root, "nav": self._nav, "page": page}
 
-    def term_link(self, kind: str, name: str) -> Context | None:
-        """{name, href} of the tag/source/author page a name belongs to."""
+    def term_of(self, kind: str, name: str) -> Term | None:
+        """The tag/source/author a name belongs to (None when the archive has no such term)."""
         table = {"tags": self._tag_terms, "sources": self._source_terms}.get(
             kind, self._author_terms
         )
-        term = table.get(cached_term_key(name))
+        return table.get(cached_term_key(name))
+
+    def term_link(self, kind: str, name: str) -> Context | None:
+        """{name, href} of the tag/source/author page a name belongs to."""
+        term = self.term_of(kind, name)
         if term is None:
             return None
         return {"name": term.name, "href": self.links.href(f"{kind}/{term.slug}")}
@@ -106,15 +121,14 @@ class Contexts:
             return article.summary
         cached = self._summaries.get(article.slug)
         if cached is None:
-            cached = self._summaries[article.slug] = summarise(plain_text(article.body[:1500]))
+            cached = self._summaries[article.slug] = shown_summary(article)
         return cached
 
     def size(self, article: Article) -> tuple[int, int]:
         """(reading time in minutes, word count) of an article's body (cached)."""
         cached = self._sizes.get(article.slug)
         if cached is None:
-            words, cjk = text_size(article.body)
-            cached = self._sizes[article.slug] = (read_minutes(words, cjk), words + cjk)
+            cached = self._sizes[article.slug] = article_size(article)
         return cached
 
     def item(self, article: Article) -> Context:

@@ -118,9 +118,25 @@ def plan_pages(
     originals: Collection[str] | None = None,
 ) -> list[PageSpec]:
     """Every page of the site, in a fixed order; no rendering happens here."""
+    return plan_contexts(make_contexts(archive, settings, html_of=html_of, originals=originals))
+
+
+def make_contexts(
+    archive: Archive,
+    settings: Settings,
+    *,
+    html_of: Callable[[Article], str],
+    originals: Collection[str] | None = None,
+) -> Contexts:
+    """The context builder plan_contexts uses (kept by the engine for per-article data)."""
     if originals is None:
         originals = kept_originals(settings)
-    ctx = Contexts(archive, settings, html_of, frozenset(originals))
+    return Contexts(archive, settings, html_of, frozenset(originals))
+
+
+def plan_contexts(ctx: Contexts) -> list[PageSpec]:
+    """Every page of the site from a context builder, in a fixed order."""
+    archive, settings = ctx.archive, ctx.settings
     specs: list[PageSpec] = []
     specs += _listing(ctx, "index", "index.html", archive.articles, kind="home", title="")
     for article in archive.articles:
@@ -352,7 +368,9 @@ __all__ = [
     "PageSpec",
     "has_template",
     "kept_originals",
+    "make_contexts",
     "make_environment",
+    "plan_contexts",
     "plan_pages",
     "render_page",
 ]

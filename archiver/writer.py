@@ -139,6 +139,16 @@ class SiteWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def site_files(root: Path) -> set[str]:
+    """Relative POSIX paths of every file under root (empty when root is missing)."""
+    found: set[str] = set()
+    prefix = len(str(root)) + 1
+    for folder, _, files in os.walk(root):
+        rel = folder[prefix:]
+        found.update(f"{rel}/{name}" if rel else name for name in files)
+    return found
+
+
 def clean_stale(output: Path) -> None:
     """Remove temporary and old site folders left behind by a killed build."""
     if not output.parent.is_dir():
@@ -191,19 +201,24 @@ class Renderer:
 
     def render(self, specs: Sequence[PageSpec], bodies: Mapping[str, str]) -> list[str]:
         """Render and write each spec; returns their paths. Raises RenderError naming the page."""
-        from archiver.render import render_page
-
         for spec in specs:
-            try:
-                data = self.pattern.sub(lambda m: _fill(m, bodies), render_page(self.env, spec))
-            except Exception as exc:
-                raise RenderError(f"{spec.path}: cannot render ({spec.template}): {exc}") from None
-            if self.nonce in data:
-                raise RenderError(f"{spec.path}: template {spec.template} altered an article body")
+            data = self.render_bytes(spec, bodies)
             target = safe_join(self.root, spec.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         return [spec.path for spec in specs]
+
+    def render_bytes(self, spec: PageSpec, bodies: Mapping[str, str]) -> bytes:
+        """One page's bytes with its article bodies filled in. Raises RenderError naming it."""
+        from archiver.render import render_page
+
+        try:
+            data: bytes = self.pattern.sub(lambda m: _fill(m, bodies), render_page(self.env, spec))
+        except Exception as exc:
+            raise RenderError(f"{spec.path}: cannot render ({spec.template}): {exc}") from None
+        if self.nonce in data:
+            raise RenderError(f"{spec.path}: template {spec.template} altered an article body")
+        return data
 
 
 _RENDERER: list[Renderer] = []

@@ -6,7 +6,11 @@
 
 The corpus is copied once into WORK/content (edits never touch the original). serve runs in a
 thread on a free port with the real build engine; Debian's chromium (Playwright) opens an article,
-the script rewrites that article's title, and the time until the page shows it is measured.
+the script edits that article and the time until the page shows the change is measured.
+
+--kind body (the default, what writing in an editor does) appends a sentence to the body: the
+one-edit fast path (archiver/quick.py). --kind title rewrites the title, which every list, tag,
+archive and feed page shows: a normal incremental build.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/md10k"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-serve"))
     parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--kind", choices=("body", "title"), default="body")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"{args.corpus}: missing; run make_corpus.py --n 10000 --markdown {args.corpus}")
@@ -72,7 +77,8 @@ def main() -> int:
         return 1
     print(f"serve ready in {time.perf_counter() - started:.1f} s; editing {target.name}")
     try:
-        latencies = measure(urls[0] + f"articles/{slug}.html", target, args.edits, reporter)
+        url = urls[0] + f"articles/{slug}.html"
+        latencies = measure(url, target, args.edits, reporter, args.kind)
     finally:
         stop.set()
         thread.join(30)
@@ -82,8 +88,10 @@ def main() -> int:
     return 0 if median <= TARGET else 1
 
 
-def measure(url: str, article: Path, edits: int, reporter: SilentReporter) -> list[float]:
-    """Open the article page and time each edit until the browser shows the new title."""
+def measure(
+    url: str, article: Path, edits: int, reporter: SilentReporter, kind: str = "body"
+) -> list[float]:
+    """Open the article page and time each edit until the browser shows it."""
     from playwright.sync_api import expect, sync_playwright
 
     latencies = []
@@ -93,12 +101,21 @@ def measure(url: str, article: Path, edits: int, reporter: SilentReporter) -> li
         page.goto(url)
         for n in range(edits):
             time.sleep(1.0)
-            title = f"Benchmark edit {n} {time.time():.0f}"
+            marker = f"Benchmark edit {n} {time.time():.0f}"
             text = article.read_text(encoding="utf-8")
-            text = re.sub(r"(?m)^title: .*$", f'title: "{title}"', text, count=1)
+            if kind == "title":
+                text = re.sub(r"(?m)^title: .*$", f'title: "{marker}"', text, count=1)
+                shown = page.locator("h1").first
+            else:
+                text = text.rstrip("\n") + f"\n\n{marker}.\n"
+                shown = page.locator("main")
             began = time.perf_counter()
             atomic_write_text(article, text)
-            expect(page.locator("h1").first).to_contain_text(title, timeout=60_000)
+            try:
+                expect(shown).to_contain_text(marker, timeout=60_000)
+            except AssertionError:
+                print("serve said:\n" + "\n".join(reporter.messages[-10:]))
+                raise
             latencies.append(time.perf_counter() - began)
             builds = [m for m in reporter.messages if m.startswith("Built in")]
             print(f"edit {n}: {latencies[-1]:.2f} s ({builds[-1] if builds else 'no build'})")

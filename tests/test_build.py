@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +17,8 @@ from archiver.build import BuildHooks, BuildReport, build_site
 from archiver.config import Settings
 from archiver.errors import BuildError, LockedError
 from archiver.paths import archive_lock
+from archiver.quick import QuickBuild
+from archiver.quickstate import external_digest
 from archiver.theme import theme_dir
 
 ARTICLES = {
@@ -110,22 +115,96 @@ def test_edit_rerenders_only_the_article_and_pages_showing_it(settings: Settings
     assert "Beta body, edited." in (settings.output_path / "articles/beta.html").read_text()
 
 
-def test_incremental_build_is_byte_identical_to_a_clean_build(
-    settings: Settings, tmp_path: Path
-) -> None:
-    build(settings)
-    content = settings.content_path
+def _summarised(content: Path, name: str, body: str, **front: str) -> None:
+    """Rewrite one test article with a summary (so body edits keep its list entries)."""
+    title, date, tags, source, _ = ARTICLES[name]
+    fields = {"title": title, "published": date, "tags": f"[{', '.join(tags)}]",
+              "source": source, "summary": f"About {title}."}  # fmt: skip
+    fields.update(front)
+    head = "".join(f"{key}: {value}\n" for key, value in fields.items())
+    (content / name).write_text(f"---\n{head}---\n\n{body}\n", encoding="utf-8")
+
+
+def _mixed(content: Path) -> None:
+    """The original scenario: an edit that moves an article, a deletion and an addition."""
     write_article(content, "beta.md", "Beta falls further", "2023-02-12", ["Energy", "Asia"],
                   "Wire Two", "Beta body, edited.")  # fmt: skip
     (content / "delta.md").unlink()
     write_article(content, "epsilon.md", "Epsilon", "2022-05-05", ["Oceans"], "Wire Four", "E.")
-    incremental, _ = build(settings)
-    assert incremental.reused > 0 and incremental.deleted > 0
+
+
+LONG = " ".join(["word"] * 700)
+
+
+def _two_bodies(content: Path) -> None:
+    _summarised(content, "beta.md", "Beta two.")
+    _summarised(content, "alpha.md", "A2.")
+
+
+def _edit_and_delete(content: Path) -> None:
+    _summarised(content, "beta.md", "Beta two.")
+    (content / "gamma.md").unlink()
+
+
+def _broken(content: Path) -> None:
+    (content / "beta.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+
+
+EDITS: dict[str, tuple[Callable[[Path], None], bool]] = {
+    # name: (the edit, whether the one-edit fast path may take it)
+    "body": (lambda c: _summarised(c, "beta.md", "Beta body, *edited*."), True),
+    "body-appended": (lambda c: _summarised(c, "beta.md", "Beta body.\n\nAnd more."), True),
+    "reading-time": (lambda c: _summarised(c, "beta.md", LONG), False),
+    "title": (lambda c: _summarised(c, "beta.md", "Beta body.", title="Beta soars"), False),
+    "tags": (lambda c: _summarised(c, "beta.md", "Beta body.", tags="[Energy, Asia]"), False),
+    "summary": (lambda c: _summarised(c, "beta.md", "Beta body.", summary="New."), False),
+    "two-bodies": (_two_bodies, True),
+    "edit-and-delete": (_edit_and_delete, False),
+    "broken": (_broken, False),
+    "mixed": (_mixed, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDITS))
+def test_incremental_build_is_byte_identical_to_a_clean_build(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    content = settings.content_path
+    for name in ("alpha.md", "beta.md"):
+        _summarised(content, name, ARTICLES[name][4])
+    build(settings)
+    edit, fast = EDITS[case]
+    edit(content)
+    taken: list[bool] = []
+    real_run = QuickBuild.run
+
+    def spy(self: QuickBuild, *args: Any, **kwargs: Any) -> Any:
+        taken.append(True)
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuickBuild, "run", spy)
+    incremental, rendered = build(settings)
+    assert bool(taken) == fast
+    if fast:
+        assert incremental.written >= 1 and incremental.reused > 0
+        assert "index.html" not in rendered and "articles/beta.html" in rendered
     other = tmp_path / "other"
     shutil.copytree(content, other / "content")
     clean, _ = build(Settings(root=other), clean=True)
     assert clean.reused == 0
     assert tree(settings.output_path) == tree(other / "site")
+    # the manifest and state the fast path leaves behind serve the next build as well
+    again, _ = build(settings)
+    assert again.written == 0 and tree(settings.output_path) == tree(other / "site")
+    _summarised(content, "beta.md", "Beta body, a third time.")
+    build(settings)
+    shutil.copy(content / "beta.md", other / "content" / "beta.md")
+    build(Settings(root=other), clean=True)
+    assert tree(settings.output_path) == tree(other / "site")
+    if fast:  # a normal build after the fast path reuses the pages it wrote
+        write_article(content, "delta.md", "Delta shouts", *ARTICLES["delta.md"][1:])
+        _, rendered = build(settings)
+        assert "articles/delta.html" in rendered and "articles/beta.html" not in rendered
 
 
 def test_pool_build_matches_in_process_build(
@@ -325,3 +404,113 @@ def test_hostile_placeholder_text_is_not_filled(settings: Settings) -> None:
     report, _ = build(settings)
     assert report.errors == ()
     assert nonce not in (settings.output_path / "articles/alpha.html").read_text()
+
+
+# -- the one-edit fast path (archiver/quick.py) ------------------------------------------------
+
+
+def _prepared(settings: Settings) -> Path:
+    """Alpha and beta with summaries, built once; returns the content folder."""
+    content = settings.content_path
+    for name in ("alpha.md", "beta.md"):
+        _summarised(content, name, ARTICLES[name][4])
+    build(settings)
+    return content
+
+
+def test_external_digest_ignores_the_body_but_not_what_lists_show() -> None:
+    from archiver.model import Article
+
+    base = Article(title="T", slug="t", body="One two.", summary="S", tags=("a",))
+    same = external_digest(base)
+    assert external_digest(replace(base, body="Three four.")) == same
+    assert external_digest(replace(base, path=Path("elsewhere.md"))) == same
+    for changed in (
+        replace(base, title="U"),
+        replace(base, tags=("b",)),
+        replace(base, summary="Other"),
+        replace(base, summary=None),  # the shown summary now comes from the body
+        replace(base, body="word " * 1000),  # reading time
+        replace(base, url="https://example.org/"),
+        replace(base, extra={"sample": True}),
+    ):
+        assert external_digest(changed) != same, changed
+
+
+def test_fast_path_render_error_changes_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = _prepared(settings)
+    before = tree(settings.output_path)
+    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+    _summarised(content, "beta.md", "Beta body, edited.")
+    import archiver.render
+
+    def broken(env: object, spec: Any) -> bytes:
+        raise RuntimeError("template exploded")
+
+    monkeypatch.setattr(archiver.render, "render_page", broken)
+    with pytest.raises(BuildError, match=r"articles/beta\.html: cannot render"):
+        build(settings)
+    assert tree(settings.output_path) == before
+    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+    monkeypatch.undo()
+    build(settings)
+    assert "Beta body, edited." in (settings.output_path / "articles/beta.html").read_text()
+
+
+def test_fast_path_updates_the_full_feed_and_search(settings: Settings) -> None:
+    content = _prepared(settings)
+    _summarised(content, "alpha.md", "Alpha body with zanzibarite.")
+    report, rendered = build(settings)
+    assert sorted(rendered) == ["articles/alpha.html", "feed.atom"]
+    assert report.deleted == 0 and report.reused > report.written
+    assert "zanzibarite" in (settings.output_path / "feed.atom").read_text(encoding="utf-8")
+    from archiver.search.index import open_index
+
+    ix = open_index(settings)
+    try:
+        with ix.searcher() as searcher:
+            from whoosh.qparser import QueryParser
+
+            query = QueryParser("body", ix.schema).parse("zanzibarite")
+            assert [hit["slug"] for hit in searcher.search(query)] == ["alpha"]
+    finally:
+        ix.close()
+
+
+def test_fast_path_notices_a_same_size_edit_in_the_same_second(settings: Settings) -> None:
+    content = _prepared(settings)
+    path = content / "alpha.md"
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha body.", "Alpha BODY."))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _, rendered = build(settings)
+    assert "articles/alpha.html" in rendered
+    assert "Alpha BODY." in (settings.output_path / "articles/alpha.html").read_text()
+
+
+def test_fast_path_refuses_a_damaged_site_or_state(settings: Settings) -> None:
+    content = _prepared(settings)
+    (settings.output_path / "tags/asia.html").unlink()
+    _summarised(content, "beta.md", "Beta body, edited.")
+    _, rendered = build(settings)
+    assert "tags/asia.html" in rendered  # the normal build repaired the site
+    (settings.state_path / "quick-state.pickle").write_bytes(b"not a pickle")
+    _summarised(content, "beta.md", "Beta body, edited again.")
+    report, _ = build(settings)
+    assert report.errors == ()
+    assert "edited again" in (settings.output_path / "articles/beta.html").read_text()
+
+
+def test_fast_path_with_pretty_urls_and_base_url(tmp_path: Path) -> None:
+    options = {"pretty_urls": True, "base_url": "https://example.org/archive/"}
+    settings = Settings(root=make_archive(tmp_path / "a").root, **options)  # type: ignore[arg-type]
+    content = _prepared(settings)
+    _summarised(content, "beta.md", "Beta body, edited.")
+    _, rendered = build(settings)
+    assert sorted(rendered) == ["articles/beta/index.html", "feed.atom"]
+    other = tmp_path / "other"
+    shutil.copytree(content, other / "content")
+    build(Settings(root=other, **options), clean=True)  # type: ignore[arg-type]
+    assert tree(settings.output_path) == tree(other / "site")

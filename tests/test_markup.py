@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import random
 import re
+from pathlib import Path
 
 import pytest
 
-from archiver.markup import html_text, plain_text, reading_time, render_markdown, summarise
+from archiver.content import parse_article
+from archiver.markup import (
+    convert_markdown,
+    html_text,
+    plain_paragraphs,
+    plain_text,
+    reading_time,
+    render_markdown,
+    summarise,
+)
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -139,3 +150,96 @@ def test_reading_time_counts_words_and_cjk() -> None:
 
 def test_html_text() -> None:
     assert html_text("<p>a &amp; <b>b</b></p>").split() == ["a", "&", "b"]
+
+
+# -- the plain-paragraph fast path must be byte-identical to the full conversion --------------
+
+REPO = Path(__file__).resolve().parent.parent
+SAFE_PIECES = [
+    *"abcXYZ  .,'\"()-=+:;/%$@^?0123456789",
+    *("é", "中", "\u0301", "\u200b", "\u200f", "\u202e", "\ufffd", "😀", "--", "...", "’"),
+    *("http://x.y/z", " 1. ", "a.m.", "U.S.", "(1)", "$3.5", "50%", "e-mail", "x=y", "a+b"),
+]  # fmt: skip
+RISKY_PIECES = [
+    *"\t.>*#_`\\[]{}<>&!|~=+-)",
+    *("\xa0", "\u2028", "\u2029", "\r", "\x0c", "\x0b", "\x85", "\ue000", "\ufeff", "\x00"),
+    *("\x02", "\x03", "\x7f", "\ud800", "\ufdd0", "\uffff", "    ", "1. ", "- ", "&amp;"),
+    *("==", "---", "***", "  \n", " \n", "\n ", "\n\n\n", "\n\n", "\n1.", "\n2)", "\n12. "),
+    *("\n=", "\n-", "\n+", "\n#", "\n>", "\n* ", "\n```", "\n~~~", "<b>", "&#65;", "[a](b)"),
+]  # fmt: skip
+ADVERSARIAL = [
+    "", "\n", "\n\n", "a", " a", "a ", "a  \nb", "a\n\n\n\nb", "\n\na\n\n", "a\n===", "a\n---",
+    "1986. A year", "1986 was a year", "12) x", "x\n1. y", "x\n- y", "x\n+ y", "x\n> y",
+    "    code", "a\tb", "a\xa0b", "a &amp; b", "a & b", "a < b", "a > b", "http://a.b/c",
+    "<http://a.b/c>", "a\u2028b", "a\rb", "a\r\nb", "x\n\n    y", "a\n \nb", "#tag", "a #b",
+    "a_b_c", "a*b*c", "!x", "[x]", "a|b", "~~x~~", "{x}", "\ufeffa", "a\ue000b", "é\u0301中",
+]  # fmt: skip
+
+
+def _fast_agrees(text: str) -> bool:
+    """True when the fast path declines or gives exactly what the full conversion gives."""
+    fast = plain_paragraphs(text)
+    return fast is None or fast == convert_markdown(text)
+
+
+def _md_like(rng: random.Random, risky: float) -> str:
+    """A random body: paragraphs of safe pieces, now and then a risky one."""
+    parts = []
+    for _ in range(rng.randint(1, 30)):
+        roll = rng.random()
+        if roll < risky:
+            parts.append(rng.choice(RISKY_PIECES))
+        elif roll < risky + 0.15:
+            parts.append(rng.choice(["\n", "\n\n", " "]))
+        else:
+            parts.append(rng.choice(SAFE_PIECES))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL)
+def test_fast_path_matches_markdown_on_adversarial_strings(text: str) -> None:
+    assert _fast_agrees(text), repr(text)
+    assert render_markdown(text) == convert_markdown(text)
+
+
+def test_fast_path_matches_markdown_on_random_text() -> None:
+    rng = random.Random(20261128)
+    taken = 0
+    for _ in range(6000):
+        text = _md_like(rng, risky=0.06)
+        assert _fast_agrees(text), repr(text)
+        taken += plain_paragraphs(text) is not None
+    assert taken > 1000  # the comparison is not vacuous
+
+
+def test_fast_path_matches_markdown_on_sample_content_and_fixtures() -> None:
+    files = sorted((REPO / "content").glob("*.md")) + sorted(REPO.glob("tests/fixtures/**/*.md"))
+    assert len(files) > 10
+    taken = 0
+    for path in files:
+        article = parse_article(path.read_text(encoding="utf-8"), path)
+        assert _fast_agrees(article.body), path
+        taken += plain_paragraphs(article.body) is not None
+        for paragraph in article.body.split("\n\n"):  # each block alone, too
+            assert _fast_agrees(paragraph), (path, paragraph)
+    assert taken > 0
+
+
+def test_fast_path_matches_markdown_on_generated_news_bodies() -> None:
+    rng = random.Random(7)
+    words = "the council said on Monday that 2,400 homes (about 12%) would get power by May".split()
+    for _ in range(300):
+        paragraphs = []
+        for _ in range(rng.randint(1, 12)):
+            sentence = " ".join(rng.choice(words) for _ in range(rng.randint(3, 40)))
+            quote = rng.random() < 0.3
+            paragraphs.append(f'"{sentence.capitalize()}," she said.' if quote else sentence + ".")
+        body = "\n\n".join(paragraphs) + "\n"
+        assert plain_paragraphs(body) is not None
+        assert _fast_agrees(body)
+
+
+def test_fast_path_declines_anything_markdown_would_touch() -> None:
+    for text in ("a *b*", "a\n- b", "1. a", "a  \nb", "    a", "a &amp; b", "a\xa0b", "a\n==="):
+        assert plain_paragraphs(text) is None, repr(text)
+    assert plain_paragraphs("One.\n\nTwo\nlines.\n") == "<p>One.</p>\n<p>Two\nlines.</p>"

@@ -1,0 +1,373 @@
+"""The one-edit fast path: re-render only the pages that hold a changed article's body.
+
+It applies when only existing content files changed (none added or removed; the same code,
+config, templates and originals: an equal build fingerprint) and every changed file still holds
+a good article with the same slug whose *external* digest is unchanged. The external digest
+covers everything any other page shows about an article: every front matter field (title,
+dates, tags, source, authors, summary, url ...) plus what lists and feeds derive from the body
+(the summary shown when there is none, the reading time). Then no list, tag, archive, related
+or neighbour page can change; only the article's own page and the pages that embed its body
+(the full-content feed) are rendered again, plus the search indexes. The normal build records
+what this needs in the build state (QuickState: per article its digest, related articles,
+neighbours and terms; the pages embedding bodies with their contexts).
+
+Writing differs from the normal path: every page is rendered into memory first (a render error
+changes nothing), then each changed file is replaced atomically (temporary file + rename) in
+the live site; there is no sibling tree and no swap. The manifest is removed before the first
+replacement and saved after the last, so a crash in between makes the next build a full one.
+Anything else returns None and the caller runs the normal incremental build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import pickle
+import secrets
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from archiver.cache import Parsed, open_cache, parse_files
+from archiver.config import Settings
+from archiver.manifest import RACY_NS, Manifest, combine, forget_manifest, save_manifest
+from archiver.model import Article, Term
+from archiver.paths import atomic_write, safe_join
+from archiver.quickstate import (
+    QuickState,
+    external_digest,
+    links_of,
+    load_snapshot,
+    load_state,
+    pathless,
+    remember,
+    remembered,
+    save_state,
+)
+from archiver.report import Reporter
+from archiver.writer import Renderer, body_placeholder, site_files
+
+if TYPE_CHECKING:
+    from archiver.render import PageSpec
+    from archiver.taxonomy import Archive
+
+QUICK_MAX = 20
+"""More changed files than this go through the normal build."""
+ARTICLE_TEMPLATE = "article.html"
+
+
+@dataclass
+class Edit:
+    """A change the fast path can take: the changed files, read and checked."""
+
+    parsed: list[Parsed]
+    touched: dict[str, tuple[int, int, str]]
+    """Content files whose stat changed but whose bytes did not."""
+    state: QuickState
+
+
+_RENDERERS: dict[Path, tuple[Any, Renderer]] = {}
+"""The fast path's renderer (Jinja environment with compiled templates), by state folder."""
+
+
+def search_module(name: str) -> ModuleType | None:
+    """archiver.search.<name>, or None while the search package does not provide it yet."""
+    module = f"archiver.search.{name}"
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+class QuickBuild:
+    """Finds out whether the fast path applies (find), then renders and writes (run)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        previous: Manifest,
+        *,
+        nonce: str,
+        base: str,
+        originals: Collection[str],
+    ) -> None:
+        self.settings, self.previous, self.nonce, self.base = settings, previous, nonce, base
+        self.originals = frozenset(originals)
+        self.content_dir, self.output = settings.content_path, settings.output_path
+
+    def find(
+        self, stats: dict[str, tuple[int, int]], fingerprint: str, sha: Callable[[str], str]
+    ) -> Edit | None:
+        """The changed files when the fast path applies to them, else None."""
+        previous = self.previous
+        if not previous.quick or previous.fingerprint != fingerprint:
+            return None
+        if stats.keys() != previous.content.keys():
+            return None
+        todo: list[tuple[str, int, int]] = []
+        touched: dict[str, tuple[int, int, str]] = {}
+        for rel, (mtime, size) in stats.items():
+            old_mtime, old_size, old_sha = previous.content[rel]
+            if (mtime, size) == (old_mtime, old_size) and mtime + RACY_NS < previous.scanned_ns:
+                continue
+            digest = sha(rel)
+            if digest == old_sha:
+                touched[rel] = (mtime, size, digest)
+            elif len(todo) >= QUICK_MAX:
+                return None
+            else:
+                todo.append((rel, mtime, size))
+        state = load_state(self.settings.state_path)
+        if state is None or state.token != previous.quick:
+            return None
+        if site_files(self.output) != previous.outputs.keys():
+            return None
+        parsed = parse_files(self.content_dir, todo)
+        for item in parsed:
+            slug = state.slugs.get(item.rel)
+            if item.article is None or item.html is None or item.article.slug != slug:
+                return None
+            if previous.articles.get(slug) != previous.content[item.rel][2]:
+                return None  # the file did not own its slug (a duplicate)
+            links = links_of(state, slug)
+            if links is None or links[0] != external_digest(item.article):
+                return None
+        return Edit(parsed, touched, state)
+
+    def run(
+        self,
+        edit: Edit,
+        scanned_ns: int,
+        reporter: Reporter,
+        on_rendered: Callable[[str], None] | None = None,
+    ) -> tuple[int, int] | None:
+        """Render into memory, update search, replace the changed files; (written, reused)."""
+        articles = self._articles(edit)
+        if articles is None:
+            return None
+        sha_of = dict(self.previous.articles)
+        sha_of.update((p.article.slug, p.sha) for p in edit.parsed if p.article is not None)
+        pages, embedding = self._render(edit, articles, sha_of)
+        writes = {path: (digest, data) for path, (digest, data) in pages.items()}
+        changed = {p.article.slug for p in edit.parsed if p.article is not None}
+        search, produced = self._search(articles, changed, reporter)
+        writes.update(search)
+        gone = set(edit.state.search) - produced
+        cache = open_cache(self.settings.state_path)
+        try:
+            cache.store(edit.parsed, scanned_ns)
+            cache.touch({rel: (m, s) for rel, (m, s, _) in edit.touched.items()}, scanned_ns)
+        finally:
+            cache.close()
+        self._write(writes, gone, on_rendered, pages.keys())
+        edited = dict(edit.state.edited)
+        edited.update((p.article.slug, pickle.dumps(pathless(p.article), protocol=5))
+                      for p in edit.parsed if p.article is not None)  # fmt: skip
+        state = replace(
+            edit.state, embedding=embedding, search=tuple(sorted(produced)), edited=edited
+        )
+        self._save(edit, state, scanned_ns, writes, gone, sha_of)
+        remember(self.settings.state_path, state.token, articles)
+        return len(writes), len(self.previous.outputs) - len(writes) - len(gone)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _articles(self, edit: Edit) -> dict[str, Article] | None:
+        """Every article by slug: the snapshot, then fast-path edits, then this edit's files.
+
+        Articles from the snapshot carry no content path (the search stage does not read it).
+        """
+        state = edit.state
+        loaded = remembered(self.settings.state_path, state.token)
+        if loaded is None:
+            loaded = load_snapshot(self.settings.state_path, state)
+        if loaded is None:
+            return None
+        articles = loaded
+        articles.update((p.article.slug, p.article) for p in edit.parsed if p.article is not None)
+        if articles.keys() != set(state.slugs.values()):
+            return None
+        return articles
+
+    def _render(
+        self, edit: Edit, articles: dict[str, Article], sha_of: dict[str, str]
+    ) -> tuple[dict[str, tuple[str, bytes]], dict[str, tuple[str, str]]]:
+        """The changed articles' pages and the pages embedding their bodies, in memory."""
+        from archiver.render import PageSpec, make_contexts
+        from archiver.writer import body_pattern
+
+        state = edit.state
+        changed = [(p, p.article) for p in edit.parsed if p.article is not None]
+        archive = _mini_archive([a.slug for _, a in changed], articles, state)
+        ctx = make_contexts(
+            archive,
+            self.settings,
+            html_of=lambda a: body_placeholder(self.nonce, sha_of[a.slug]),
+            originals=self.originals,
+        )
+        specs: list[tuple[PageSpec, str]] = []
+        for _, article in changed:
+            path = ctx.links.file(f"articles/{article.slug}")
+            spec = PageSpec(path, ARTICLE_TEMPLATE, ctx.article(article, path))
+            specs.append((spec, _text(spec.context)))
+        old = {self.previous.content[p.rel][2]: p.sha for p, _ in changed}
+        embedding = dict(state.embedding)
+        for path, (template, raw) in state.embedding.items():
+            updated = raw
+            for before, after in old.items():
+                updated = updated.replace(
+                    _json_mark(self.nonce, before), _json_mark(self.nonce, after)
+                )
+            if updated != raw:
+                embedding[path] = (template, updated)
+                spec = PageSpec(path, template, json.loads(updated))
+                specs.append((spec, _text(spec.context)))
+        pattern = body_pattern(self.nonce, text=True)
+        needed = set().union(*(pattern.findall(text) for _, text in specs))
+        bodies = {p.sha: p.html for p, _ in changed if p.html is not None}
+        cache = open_cache(self.settings.state_path)
+        try:
+            bodies.update(cache.bodies(needed - bodies.keys()))
+        finally:
+            cache.close()
+        renderer = self._renderer(state)
+        pages: dict[str, tuple[str, bytes]] = {}
+        for spec, text in specs:
+            digest = self._digest(state, spec.template, text)
+            pages[spec.path] = (digest, renderer.render_bytes(spec, bodies))
+        return pages, embedding
+
+    def _renderer(self, state: QuickState) -> Renderer:
+        """A renderer, reused across fast builds in this process while the templates (and
+        everything else the fingerprint covers) stay the same: compiled templates are kept."""
+        key = (self.previous.fingerprint, self.nonce, tuple(sorted(state.templates.items())))
+        cached = _RENDERERS.get(self.settings.state_path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        renderer = Renderer(self.settings, self.output, self.nonce)
+        _RENDERERS.clear()
+        _RENDERERS[self.settings.state_path] = (key, renderer)
+        return renderer
+
+    def _digest(self, state: QuickState, template: str, text: str) -> str:
+        """A page's input digest, exactly as the normal build computes it."""
+        data = f"{self.base}{state.templates.get(template, '')}{text}"
+        return hashlib.sha256(data.encode()).hexdigest()
+
+    def _search(
+        self, articles: dict[str, Article], changed: set[str], reporter: Reporter
+    ) -> tuple[dict[str, tuple[str, bytes]], set[str]]:
+        """Update the Whoosh index; the client index files that changed, and all of them."""
+        from archiver.taxonomy import sort_articles
+
+        ordered = sort_articles(articles.values())
+        index, client = search_module("index"), search_module("client")
+        if index is not None:
+            index.update_index(
+                self.settings, ordered, changed=changed, deleted=set(), clean=False,
+                reporter=reporter,
+            )  # fmt: skip
+        writes: dict[str, tuple[str, bytes]] = {}
+        produced: set[str] = set()
+        if client is not None:
+            for page in client.client_pages(ordered, self.settings):
+                produced.add(page.path)
+                digest = combine("search", hashlib.sha256(page.data).hexdigest())
+                if self.previous.outputs.get(page.path) != digest:
+                    writes[page.path] = (digest, page.data)
+        return writes, produced
+
+    def _write(
+        self,
+        writes: Mapping[str, tuple[str, bytes]],
+        gone: set[str],
+        on_rendered: Callable[[str], None] | None,
+        rendered: Collection[str],
+    ) -> None:
+        """Replace each changed file atomically (the manifest is gone meanwhile)."""
+        forget_manifest(self.settings.state_path)
+        for path, (_, data) in sorted(writes.items()):
+            target = safe_join(self.output, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, data)
+            if on_rendered is not None and path in rendered:
+                on_rendered(path)
+        for path in sorted(gone):
+            with contextlib.suppress(FileNotFoundError):
+                safe_join(self.output, path).unlink()
+
+    def _save(
+        self,
+        edit: Edit,
+        state: QuickState,
+        scanned_ns: int,
+        writes: Mapping[str, tuple[str, bytes]],
+        gone: set[str],
+        sha_of: dict[str, str],
+    ) -> None:
+        """The new fast-path state, then the manifest that points at it."""
+        previous = self.previous
+        content = dict(previous.content)
+        content.update(edit.touched)
+        content.update({p.rel: (p.mtime_ns, p.size, p.sha) for p in edit.parsed})
+        outputs = {p: d for p, d in previous.outputs.items() if p not in gone}
+        outputs.update({path: digest for path, (digest, _) in writes.items()})
+        state.token = secrets.token_hex(8)
+        save_state(self.settings.state_path, state)
+        manifest = replace(
+            previous,
+            scanned_ns=scanned_ns,
+            content=content,
+            outputs=dict(sorted(outputs.items())),
+            articles=dict(sorted(sha_of.items())),
+            quick=state.token,
+        )
+        save_manifest(self.settings.state_path, manifest)
+
+
+def _mini_archive(slugs: list[str], articles: dict[str, Article], state: QuickState) -> Archive:
+    """Just enough of the archive for the changed articles' own pages (same answers as the
+    full one: related, neighbours and terms come from the last full plan)."""
+    from archiver.taxonomy import Archive
+
+    by_slug: dict[str, Article] = {}
+    terms: dict[str, dict[Term, tuple[Article, ...]]] = {"tags": {}, "sources": {}, "authors": {}}
+    related, newer, older = {}, {}, {}
+    for slug in slugs:
+        links = links_of(state, slug)
+        assert links is not None  # find() checked every changed article
+        _, near, up, down, names = links
+        related[slug], newer[slug], older[slug] = near, up, down
+        for other in (slug, *near, up, down):
+            if other is not None:
+                by_slug[other] = articles[other]
+        for kind, key, name, term_slug in names:
+            terms[kind][Term(key=key, name=name, slug=term_slug)] = ()
+    return Archive(
+        articles=tuple(by_slug.values()),
+        tags=terms["tags"],
+        sources=terms["sources"],
+        authors=terms["authors"],
+        years={},
+        undated=(),
+        related=related,
+        newer=newer,
+        older=older,
+        by_slug=by_slug,
+    )
+
+
+def _text(context: dict[str, Any]) -> str:
+    """The canonical JSON text of a context (what page digests hash)."""
+    return json.dumps(context, sort_keys=True, separators=(",", ":"))
+
+
+def _json_mark(nonce: str, sha: str) -> str:
+    """A body placeholder as it appears inside JSON text."""
+    return json.dumps(body_placeholder(nonce, sha))[1:-1]
