@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib
 import json
-import multiprocessing
-import os
 import re
 import shlex
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from archiver.checkcache import CheckCache, load_cache, save_cache, stat_key
+from archiver.checkio import LazyPool, fast_parse, from_build_cache
+from archiver.checkio import load_fast as load_fast  # re-exported for the CLI
 from archiver.config import Settings
 from archiver.content import (
     ORIGINALS,
-    LoadResult,
-    article_from_mapping,
     content_files,
-    parse_article,
 )
 from archiver.errors import ContentError
 from archiver.linkcheck import check_site_links
@@ -37,9 +32,10 @@ Problem = tuple[str, str]
 _Read = tuple[Path, Article | None, str | None, str | None]
 _CHUNK = 500
 PARALLEL_MIN = 1000
-"""Archives with at least this many content files are checked in worker processes."""
+"""At least this many content files to parse are parsed in worker processes."""
+BUILD_CACHE_MIN = 100
+"""At least this many content files to parse are first looked up in the build's cache."""
 INDEX_META = "archiver-index.json"
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?", re.S | re.M)
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 
@@ -75,19 +71,27 @@ class Loaded:
     problems: tuple[Problem, ...]
 
 
-def check_archive(settings: Settings, *, reporter: Reporter | None = None) -> CheckReport:
-    """Run every check on an archive; never raises for per-file problems."""
+def check_archive(
+    settings: Settings, *, reporter: Reporter | None = None, use_cache: bool = True
+) -> CheckReport:
+    """Run every check on an archive; never raises for per-file problems.
+
+    Facts about files that did not change since the last run come from the check cache in the
+    build-state folder (see archiver.checkcache); use_cache=False reads everything again.
+    """
     notes: list[str] = []
+    cache = load_cache(settings.state_path) if use_cache else None
     files = content_files(settings.content_path)
     site = settings.output_path
-    pool_or_none = _process_pool() if len(files) >= PARALLEL_MIN else contextlib.nullcontext()
-    with pool_or_none as pool:
-        loaded = load_for_check(files, reporter, pool)
-        link_report = check_site_links(site, pool) if site.is_dir() else None
+    with LazyPool() as pool, ThreadPoolExecutor(max_workers=1) as side:
+        # the link check runs beside the content check: both keep the worker processes busy
+        job = side.submit(check_site_links, site, pool, cache=cache) if site.is_dir() else None
+        loaded = load_for_check(files, reporter, pool, cache=cache, settings=settings)
+        link_report = job.result() if job is not None else None
     problems = list(loaded.problems)
     problems += check_fields(loaded.articles)
     problems += check_tag_variants(loaded.articles, settings.content_path)
-    problems += check_originals(loaded.articles, settings.content_path)
+    problems += check_originals(loaded.articles, settings.content_path, cache)
     pages = links = 0
     if link_report is not None:
         problems += link_report.problems
@@ -97,38 +101,78 @@ def check_archive(settings: Settings, *, reporter: Reporter | None = None) -> Ch
     index_problem, index_note = check_search_index(settings, loaded, site.is_dir())
     problems += index_problem
     notes += index_note
+    if cache is not None:
+        save_cache(settings.state_path, cache)
     counts = {"files": len(files), "articles": len(loaded.articles), "pages": pages}
     counts["links"] = links
     return CheckReport(tuple(problems), tuple(notes), counts)
 
 
 def load_for_check(
-    files: Sequence[Path], reporter: Reporter | None = None, pool: Executor | None = None
+    files: Sequence[Path],
+    reporter: Reporter | None = None,
+    pool: Executor | None = None,
+    *,
+    cache: CheckCache | None = None,
+    settings: Settings | None = None,
 ) -> Loaded:
-    """Read and validate every content file; bad files and duplicate slugs become problems."""
-    chunks = [list(files[i : i + _CHUNK]) for i in range(0, len(files), _CHUNK)]
+    """Read and validate every content file; bad files and duplicate slugs become problems.
+
+    Files unchanged since the last check come from the cache; the others from the build's
+    content cache when their bytes are the ones it parsed, else they are parsed (in the pool
+    when there are many).
+    """
+    keys = {path: stat_key(path) for path in files}
+    done: dict[Path, _Read] = {}
+    for path in files:
+        known = cache.get("content", str(path), keys[path]) if cache is not None else None
+        if known is not None:
+            done[path] = (path, *known)
+    todo = [path for path in files if path not in done]
+    if settings is not None and len(todo) >= BUILD_CACHE_MIN:
+        parsed = from_build_cache(settings.state_path, settings.content_path, todo)
+        for path, (article, sha) in parsed.items():
+            done[path] = _without_body((path, article, _fingerprint(article, sha), None))
+        todo = [path for path in todo if path not in done]
+    for read in _read_all(todo, reporter, pool):
+        done[read[0]] = read
+    if cache is not None:
+        for path in files:
+            cache.put("content", str(path), keys[path], done[path][1:])
+    return _collect(done[path] for path in files)
+
+
+def _read_all(
+    paths: Sequence[Path], reporter: Reporter | None, pool: Executor | None
+) -> Iterable[_Read]:
+    """Read and parse content files, in the pool when there are many."""
+    chunks = [list(paths[i : i + _CHUNK]) for i in range(0, len(paths), _CHUNK)]
     results: Iterable[list[_Read]]
-    if pool is not None and len(chunks) > 1:
+    if pool is not None and len(paths) >= PARALLEL_MIN and len(chunks) > 1:
         results = pool.map(_read_chunk, chunks)
     else:
         results = map(_read_chunk, chunks)
     if reporter is not None:
         results = reporter.progress(results, len(chunks), "Checking content")
+    return [item for chunk in results for item in chunk]
+
+
+def _collect(reads: Iterable[_Read]) -> Loaded:
+    """Articles in file order; unreadable files and second users of a slug are problems."""
     articles: list[Article] = []
     digests: dict[str, str] = {}
     problems: list[Problem] = []
     owner: dict[str, Path] = {}
-    for chunk in results:
-        for path, article, digest, problem in chunk:
-            if article is None or digest is None:
-                problems.append((str(path), problem or "unreadable"))
-            elif article.slug in owner:
-                reason = f"duplicate slug '{article.slug}' (also used by {owner[article.slug]})"
-                problems.append((str(path), reason))
-            else:
-                owner[article.slug] = path
-                digests[article.slug] = digest
-                articles.append(article)
+    for path, article, digest, problem in reads:
+        if article is None or digest is None:
+            problems.append((str(path), problem or "unreadable"))
+        elif article.slug in owner:
+            reason = f"duplicate slug '{article.slug}' (also used by {owner[article.slug]})"
+            problems.append((str(path), reason))
+        else:
+            owner[article.slug] = path
+            digests[article.slug] = digest
+            articles.append(article)
     return Loaded(tuple(articles), digests, tuple(problems))
 
 
@@ -148,63 +192,17 @@ def read_for_check(path: Path) -> _Read:
     return path, article, current_fingerprint(article, data), None
 
 
-def load_fast(content_dir: Path) -> LoadResult:
-    """Like archiver.content.load_articles (same articles and lines), parsed with libyaml."""
-    articles: list[Article] = []
-    errors: list[str] = []
-    seen: dict[str, Path] = {}
-    for path in content_files(content_dir):
-        try:
-            article = fast_parse(path.read_bytes().decode("utf-8"), path)
-        except UnicodeDecodeError:
-            errors.append(f"{path}: not valid UTF-8")
-            continue
-        except OSError as exc:
-            errors.append(f"{path}: cannot read: {exc.strerror}")
-            continue
-        except ContentError as exc:
-            errors.append(f"{path}: {exc.message}")
-            continue
-        if article.slug in seen:
-            errors.append(
-                f"{path}: duplicate slug '{article.slug}' (also used by {seen[article.slug]})"
-            )
-            continue
-        seen[article.slug] = path
-        articles.append(article)
-    return LoadResult(tuple(articles), tuple(errors))
-
-
-def fast_parse(text: str, path: Path) -> Article:
-    """parse_article with libyaml when it is available (same result, several times faster)."""
-    loader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
-    match = _FRONT.match(text.lstrip("\ufeff")) if loader is not None else None
-    if match is not None and loader is not None:
-        try:
-            data = yaml.load(match.group(1), Loader=loader)  # libyaml's safe_load
-        except yaml.YAMLError:
-            data = None
-        if isinstance(data, dict) and data:
-            body = text.lstrip("\ufeff")[match.end() :]
-            fields = {str(k): v for k, v in data.items()}
-            return article_from_mapping(fields, body.strip("\n") + "\n", path)
-    return parse_article(text, path)
-
-
 def _read_chunk(paths: list[Path]) -> list[_Read]:
     """Read a batch of content files (runs in a worker process); bodies are not sent back."""
-    out: list[_Read] = []
-    for path, article, digest, problem in map(read_for_check, paths):
-        if article is not None:
-            article = replace(article, body="…" if article.body.strip() else "")
-        out.append((path, article, digest, problem))
-    return out
+    return [_without_body(read) for read in map(read_for_check, paths)]
 
 
-def _process_pool() -> Executor:
-    """A small pool of fresh worker processes (spawned: safe next to threads)."""
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+def _without_body(read: _Read) -> _Read:
+    """A read result with the body cut to one character (only its emptiness is checked)."""
+    path, article, digest, problem = read
+    if article is not None:
+        article = replace(article, body="…" if article.body.strip() else "")
+    return path, article, digest, problem
 
 
 def check_fields(articles: Iterable[Article]) -> list[Problem]:
@@ -227,9 +225,13 @@ def check_fields(articles: Iterable[Article]) -> list[Problem]:
 def check_tag_variants(articles: Iterable[Article], content_dir: Path) -> list[Problem]:
     """Tags spelled differently only in case or accents, with the merge that fixes them."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    keys: dict[str, str] = {}
     for article in articles:
         for tag in article.tags:
-            spellings[term_key(tag)][tag] += 1
+            key = keys.get(tag)
+            if key is None:
+                key = keys[tag] = term_key(tag)
+            spellings[key][tag] += 1
     problems: list[Problem] = []
     for key in sorted(spellings):
         counter = spellings[key]
@@ -244,8 +246,13 @@ def check_tag_variants(articles: Iterable[Article], content_dir: Path) -> list[P
     return problems
 
 
-def check_originals(articles: Sequence[Article], content_dir: Path) -> list[Problem]:
-    """Originals that are missing or whose bytes no longer match the sha256 in their name."""
+def check_originals(
+    articles: Sequence[Article], content_dir: Path, cache: CheckCache | None = None
+) -> list[Problem]:
+    """Originals that are missing or whose bytes no longer match the sha256 in their name.
+
+    With a cache, an original whose stat data did not change is not hashed again.
+    """
     kept = _originals_by_sha(content_dir / ORIGINALS)
     problems: list[Problem] = []
     wanted: dict[str, Path] = {}
@@ -259,8 +266,7 @@ def check_originals(articles: Sequence[Article], content_dir: Path) -> list[Prob
             )
         else:
             wanted[sha] = kept[sha]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        digests = dict(zip(wanted, pool.map(_sha256_file, wanted.values()), strict=True))
+    digests = original_digests(wanted, cache)
     for sha, path in sorted(wanted.items()):
         if digests[sha] is None:
             problems.append((str(path), "cannot read the kept original"))
@@ -323,10 +329,15 @@ def current_fingerprint(article: Article, data: bytes) -> str:
 
     ``archiver.search.index.fingerprint(article)`` when available, else the sha256 of the file.
     """
+    return _fingerprint(article, None, data)
+
+
+def _fingerprint(article: Article, sha: str | None, data: bytes = b"") -> str:
+    """current_fingerprint, given the file's sha256 (or its bytes to hash)."""
     make = getattr(_search_module(), "fingerprint", None)
     if make is not None:
         return str(make(article))
-    return hashlib.sha256(data).hexdigest()
+    return sha or hashlib.sha256(data).hexdigest()
 
 
 @functools.cache
@@ -336,6 +347,24 @@ def _search_module() -> Any:
         return importlib.import_module("archiver.search.index")
     except ImportError:
         return None
+
+
+def original_digests(wanted: dict[str, Path], cache: CheckCache | None) -> dict[str, str | None]:
+    """sha256 of each wanted original (None: unreadable), from the cache when unchanged."""
+    keys = {sha: stat_key(path) for sha, path in wanted.items()}
+    digests: dict[str, str | None] = {}
+    for sha, path in wanted.items():
+        known = cache.get("originals", str(path), keys[sha]) if cache is not None else None
+        if known is not None:
+            digests[sha] = known
+    todo = [sha for sha in wanted if sha not in digests]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests.update(zip(todo, pool.map(_sha256_file, [wanted[s] for s in todo]), strict=True))
+    if cache is not None:
+        for sha in todo:
+            if digests[sha] is not None:
+                cache.put("originals", str(wanted[sha]), keys[sha], digests[sha])
+    return digests
 
 
 def _originals_by_sha(folder: Path) -> dict[str, Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -192,3 +193,123 @@ def test_worker_processes_give_the_same_result(
     parallel = check_archive(settings)
     assert parallel == serial
     assert len(parallel.problems) == 6  # six missing originals
+
+
+# -- the check cache ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the cache store files written a moment ago (normally they are too fresh to trust)."""
+    import archiver.checkcache as checkcache
+
+    monkeypatch.setattr(checkcache, "RACY_NS", 0)
+
+
+def cached_entries(settings: Settings) -> dict[str, int]:
+    """How many entries each table of the stored check cache holds."""
+    import pickle
+
+    from archiver.checkcache import CACHE_NAME
+
+    stored = pickle.loads((settings.state_path / CACHE_NAME).read_bytes())
+    return {table: len(entries) for table, entries in stored["tables"].items()}
+
+
+def rewrite_same_stat(path: Path, data: bytes) -> None:
+    """Replace a file's bytes in place, keeping its size and mtime (only ctime moves)."""
+    import os
+
+    before = path.stat()
+    assert len(data) == before.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_cache_never_hides_a_changed_content_file_or_original(
+    tmp_path: Path, trusting: None
+) -> None:
+    settings = make_clean_archive(tmp_path)
+    assert check_archive(settings).ok
+    assert cached_entries(settings) == {"content": 2, "originals": 2}
+    alpha = tmp_path / "content" / "alpha.md"
+    text = alpha.read_bytes()
+    body = b"Some text about Alpha."
+    rewrite_same_stat(alpha, text.replace(body, b"\n" * len(body)))
+    sha = hashlib.sha256(b"raw beta").hexdigest()
+    rewrite_same_stat(tmp_path / "content" / "originals" / f"{sha}.txt", b"raw bet!")
+    report = check_archive(settings)
+    assert [reason for _, reason in report.problems] == [
+        "no article text after the front matter",
+        "sha256 does not match its name: the kept original was changed or corrupted",
+    ]
+    assert report == check_archive(settings, use_cache=False)
+
+
+def test_cached_pages_are_checked_against_the_site_as_it_is_now(
+    tmp_path: Path, trusting: None
+) -> None:
+    settings = make_clean_archive(tmp_path)
+    site = tmp_path / "site"
+    make_site(site)
+    first = check_archive(settings)
+    assert cached_entries(settings)["pages"] == 3
+    (site / "static" / "style.css").unlink()  # an unchanged page now links to a missing file
+    index = site / "index.html"
+    index.write_text(index.read_text() + '<a href="tags/gone/">new</a>')  # an edited page
+    second = check_archive(settings)
+    added = sorted(set(second.problems) - set(first.problems))
+    assert added == [
+        (str(index), "broken link: static/style.css"),
+        (str(index), "broken link: tags/gone/"),
+    ]
+    assert second.counts["links"] == first.counts["links"] + 1
+    assert second == check_archive(settings, use_cache=False)
+
+
+def test_fresh_damaged_or_foreign_caches_are_not_trusted(tmp_path: Path) -> None:
+    import pickle
+
+    from archiver.checkcache import CACHE_NAME, code_version
+
+    settings = make_clean_archive(tmp_path)
+    make_site(tmp_path / "site")
+    expected = check_archive(settings, use_cache=False)
+    assert check_archive(settings) == expected
+    assert cached_entries(settings) == {}  # every file was written within the racy window
+    path = settings.state_path / CACHE_NAME
+    path.write_bytes(b"not a pickle")
+    assert check_archive(settings) == expected
+    alpha = str(tmp_path / "content" / "alpha.md")
+    lie = {"content": {alpha: ((0, 0, 0, 0), (None, None, "lie"))}}
+    path.write_bytes(pickle.dumps({"version": "other code", "tables": lie}))
+    assert check_archive(settings) == expected
+    path.write_bytes(pickle.dumps({"version": code_version(), "tables": lie}))
+    assert check_archive(settings) == expected  # the stat key does not match the file
+
+
+def test_articles_come_from_the_build_cache_only_for_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.check as check_module
+    from archiver.build import build_site
+
+    settings = make_clean_archive(tmp_path)
+    build_site(settings, reporter=SilentReporter())
+    expected = check_archive(settings, use_cache=False)
+    alpha = tmp_path / "content" / "alpha.md"
+    alpha.write_text(alpha.read_text().replace("Some text about Alpha.", ""), encoding="utf-8")
+    parsed: list[Path] = []
+    real_read = check_module.read_for_check
+
+    def spy(path: Path) -> Any:
+        parsed.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(check_module, "BUILD_CACHE_MIN", 1)
+    monkeypatch.setattr(check_module, "read_for_check", spy)
+    report = check_archive(settings, use_cache=False)
+    assert parsed == [alpha]  # beta came from the build's cache; alpha changed since the build
+    problems = [p for p in report.problems if "search index" not in p[1]]
+    assert problems == [(str(alpha), "no article text after the front matter")]
+    assert [p for p in expected.problems if "search index" not in p[1]] == []

@@ -148,3 +148,39 @@ def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
     expected = [p.data for p in client_pages(articles, settings)]
     (settings.state_path / CACHE_NAME).write_bytes(b"not a pickle")
     assert [p.data for p in client_pages(articles, settings)] == expected
+
+
+def test_word_store_rows_are_only_used_for_the_right_fingerprint(tmp_path: Path) -> None:
+    import sqlite3
+
+    from archiver.search.clientcache import WORDS_NAME
+
+    articles = corpus(40)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached)
+    edited = list(articles)
+    edited[3] = dataclasses.replace(edited[3], body="Completely new qqword body. " * 3)
+    db = sqlite3.connect(cached.state_path / WORDS_NAME)
+    db.execute("UPDATE words SET mark = 'stale', weak = 'bogusword'")  # as if a build crashed
+    db.commit()
+    db.close()
+    fresh = Settings(root=tmp_path / "fresh")
+    expected = [(p.path, p.data) for p in client_pages(edited, fresh)]
+    assert [(p.path, p.data) for p in client_pages(edited, cached)] == expected
+    assert b"bogusword" not in b"".join(data for _, data in expected)
+    (cached.state_path / WORDS_NAME).write_bytes(b"not a database")
+    assert [(p.path, p.data) for p in client_pages(articles, cached)] == [
+        (p.path, p.data) for p in client_pages(articles, Settings(root=tmp_path / "fresh2"))
+    ]
+
+
+def test_worker_processes_give_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.search.clientwords as clientwords
+
+    articles = corpus(30)
+    serial = [p.data for p in client_pages(articles, Settings(root=tmp_path / "serial"))]
+    monkeypatch.setattr(clientwords, "POOL_MIN", 2)
+    monkeypatch.setattr(clientwords.os, "cpu_count", lambda: 2)
+    assert [p.data for p in client_pages(articles, Settings(root=tmp_path / "pool"))] == serial

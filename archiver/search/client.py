@@ -14,10 +14,15 @@ Layout (all under ``search/``), each file one call ``window.__archiverSearch.add
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+import hashlib
 import json
 import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import pickle
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from archiver.config import Settings
@@ -26,11 +31,16 @@ from archiver.model import term_key as model_term_key
 from archiver.search.clientcache import (
     ClientState,
     Kinds,
+    WordStore,
     fingerprint,
     load_state,
+    no_gc,
     save_state,
 )
-from archiver.search.tokenize import STOP_WORDS, excerpt, index_words, plain_text, words
+from archiver.search.clientcodec import decode_ids as decode_ids
+from archiver.search.clientcodec import encode_ids as encode_ids
+from archiver.search.clientwords import contribution, contributions, invert, kind_map
+from archiver.search.tokenize import STOP_WORDS, excerpt, plain_text
 
 FORMAT = 1
 FOLDER = "search"
@@ -40,75 +50,10 @@ MIN_FILES = 8
 PAGE_SIZE = 10
 """Results on the first page: each may need its own docs file, which sets the shard balance."""
 EXCERPT_CHARS = 120
-LIST_TITLE, LIST_STRONG, LIST_WEAK = 0, 1, 2
-_TERMINAL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
-_CONTINUE = "ghijklmnopqrstuvwxyz0123456789+/"
-_BITS = _TERMINAL + _CONTINUE
 _SOURCE_CHARS = "".join(
     chr(c) for c in range(0x23, 0x7F) if chr(c) not in '\\"<>&' and chr(c) != "-"
 )
 """One character per source id; '-' means no source."""
-
-
-def _gap_code(gap: int) -> str:
-    """One gap as base-32 digits: continuation characters, then a terminal one."""
-    digits = [gap & 31]
-    gap >>= 5
-    while gap:
-        digits.append(gap & 31)
-        gap >>= 5
-    return "".join(_CONTINUE[d] for d in reversed(digits[1:])) + _TERMINAL[digits[0]]
-
-
-_GAPS = [_gap_code(g) for g in range(1 << 15)]
-
-
-def encode_ids(ids: Sequence[int], total: int) -> str:
-    """Encode ascending doc ids compactly: base-32 gaps, or a bitmap ('!') when that is shorter."""
-    if len(ids) * 6 > total + 6:  # every gap takes a character: a bitmap is shorter
-        return _bitmap(ids, total)
-    table = _GAPS
-    previous = -1
-    parts = []
-    for doc in ids:
-        gap = doc - previous
-        parts.append(table[gap] if gap < 32768 else _gap_code(gap))
-        previous = doc
-    gaps = "".join(parts)
-    if len(gaps) * 6 <= total + 6:
-        return gaps
-    return _bitmap(ids, total)
-
-
-def _bitmap(ids: Sequence[int], total: int) -> str:
-    """Ids as a bitmap: '!' then one base-64 character per six docs."""
-    bits = bytearray(math.ceil(total / 6))
-    for doc in ids:
-        bits[doc // 6] |= 1 << (doc % 6)
-    return "!" + "".join(_BITS[b] for b in bits).rstrip("A")
-
-
-_BIT_VALUE = {ch: i for i, ch in enumerate(_BITS)}
-_SET_BITS = [tuple(bit for bit in range(6) if value >> bit & 1) for value in range(64)]
-_CONT_VALUE = {ch: i for i, ch in enumerate(_CONTINUE)}
-_TERM_VALUE = {ch: i for i, ch in enumerate(_TERMINAL)}
-
-
-def decode_ids(text: str) -> list[int]:
-    """Inverse of encode_ids (search.js has its own copy)."""
-    if text.startswith("!"):
-        return [i * 6 + bit for i, ch in enumerate(text[1:]) for bit in _SET_BITS[_BIT_VALUE[ch]]]
-    ids: list[int] = []
-    value, previous = 0, -1
-    for ch in text:
-        digit = _CONT_VALUE.get(ch)
-        if digit is not None:
-            value = value * 32 + digit
-        else:
-            previous += value * 32 + _TERM_VALUE[ch]
-            ids.append(previous)
-            value = 0
-    return ids
 
 
 def js_payload(name: str, data: Any) -> bytes:
@@ -131,60 +76,12 @@ def ordered(articles: Sequence[Article]) -> list[Article]:
 
 def postings(docs: Sequence[Article]) -> dict[str, list[list[int]]]:
     """Per term, the doc ids of its title, strong and weak lists (each doc in one list)."""
-    return _table([contribution(a) for a in docs])
+    return invert([contribution(a) for a in docs])
 
 
-def contribution(article: Article) -> Kinds:
-    """One article's words, space-joined, by the list they go to: title, strong, weak."""
-    best: dict[str, int] = {}
-    body = Counter(index_words(article.body))
-    for word, count in body.items():
-        best[word] = LIST_STRONG if count >= 3 else LIST_WEAK
-    for word in words(article.summary or ""):
-        best[word] = LIST_STRONG
-    for word in words(" ".join((*article.tags, *article.authors, article.source or ""))):
-        best[word] = min(best.get(word, LIST_STRONG), LIST_STRONG)
-    for word in words(article.title):
-        best[word] = LIST_TITLE
-    lists: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for word, kind in best.items():
-        lists[kind].append(word)
-    return (" ".join(lists[0]), " ".join(lists[1]), " ".join(lists[2]))
-
-
-def _table(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
-    """Invert per-doc contributions into per-term doc-id lists."""
-    table: dict[str, list[list[int]]] = defaultdict(lambda: [[], [], []])
-    for doc, kinds in enumerate(contributions):
-        for kind, text in enumerate(kinds):
-            for word in text.split():
-                table[word][kind].append(doc)
-    return table
-
-
-def _term_size(term: str, lists: Sequence[str]) -> int:
-    """Approximate bytes of one term's entry in a shard."""
-    return len(term) + sum(len(x) for x in lists) + 12
-
-
-def _term_shards(
-    entries: dict[str, list[str]], count: int, sizes: Mapping[str, int] | None = None
-) -> list[tuple[str, dict[str, list[str]]]]:
-    """Cut the sorted terms into count contiguous shards of roughly equal size."""
-    if sizes is None:
-        sizes = {t: _term_size(t, lists) for t, lists in entries.items()}
-    target = sum(sizes[t] for t in entries) / max(count, 1)
-    shards: list[tuple[str, dict[str, list[str]]]] = []
-    current: dict[str, list[str]] = {}
-    filled = 0.0
-    for term in sorted(entries):
-        if current and filled >= target and len(shards) < count - 1:
-            shards.append((min(current), current))
-            current, filled = {}, 0.0
-        current[term] = entries[term]
-        filled += sizes[term]
-    shards.append((min(current) if current else "", current))
-    return shards
+def _term_size(term: str, lists: str) -> int:
+    """Approximate bytes of one term's entry in a shard (lists: its three lists, space-joined)."""
+    return len(term) + len(lists) - 2 + 12
 
 
 def shard_counts(total: int, term_bytes: int, doc_bytes: int) -> tuple[int, int]:
@@ -244,11 +141,11 @@ def _memo(cache: dict[str, str]) -> Callable[[str], str]:
     return key
 
 
-def _years(docs: Sequence[Article]) -> list[list[int]]:
+def _years(dates: Sequence[dt.datetime]) -> list[list[int]]:
     """[year, first id, count] for each year (ids run newest first, so years are ranges)."""
     out: list[list[int]] = []
-    for doc, article in enumerate(docs):
-        year = article.sort_date.year
+    for doc, date in enumerate(dates):
+        year = date.year
         if out and out[-1][0] == year:
             out[-1][2] += 1
         else:
@@ -270,38 +167,65 @@ def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
     rebuild only tokenises changed articles and, while the doc order is unchanged, only
     re-encodes the terms those articles touch and re-serialises the files holding them.
     """
-    docs = ordered(articles)
-    total = len(docs)
+    with no_gc():  # ~10^5 long-lived objects: collections would only rescan them
+        return _client_pages(articles, settings)
+
+
+def _client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
+    """client_pages, with the garbage collector paused."""
+    docs, dates = _ordered_with_dates(articles)
     previous = load_state(settings.state_path)
     state = ClientState(order=[a.slug for a in docs])
-    old_docs = previous.docs if previous else {}
-    for article in docs:
-        mark = fingerprint(article)
-        known = old_docs.get(article.slug)
-        if known is not None and known[0] == mark:
-            state.docs[article.slug] = known
-        else:
-            state.docs[article.slug] = (mark, contribution(article), _doc_entry(article))
-    touched = _encode(state, previous, total)
-    encoded = state.encoded
-    stop = {t: v for t, v in encoded.items() if t in STOP_WORDS}
-    entries = {t: v for t, v in encoded.items() if t not in STOP_WORDS}
-    shown = [state.docs[slug][2] for slug in state.order]
-    sizes = state.sizes
-    term_count, doc_count = shard_counts(
-        total,
-        sum(sizes[t] for t in entries) - 12 * len(entries),
-        len(json.dumps(shown, ensure_ascii=False)),
-    )
-    shards = _term_shards(entries, term_count, sizes)
+    store = WordStore(settings.state_path)
+    try:
+        fresh = _fill_docs(state, docs, previous)
+        touched = _encode(state, previous, docs, fresh, store)
+        pages = _index_files(state, previous, docs, dates, touched)
+        if previous is None or touched or fresh or state.order != previous.order:
+            reordered = previous is None or state.order != previous.order
+            rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
+            store.write(rows, keep=set(state.order) if reordered else None)
+            save_state(settings.state_path, state)
+    finally:
+        store.close()
+    return sorted(pages, key=lambda p: p.path)
+
+
+def _index_files(
+    state: ClientState,
+    previous: ClientState | None,
+    docs: Sequence[Article],
+    dates: Sequence[dt.datetime],
+    touched: set[str] | None,
+) -> list[Page]:
+    """The index files, reusing the previous build's bytes for files whose content is the same."""
+    total = len(docs)
+    terms, encoded = state.terms, state.encoded
+    prefix = [0, *accumulate(map(state.sizes.__getitem__, terms))]
+    lengths = [state.docs[slug][2] for slug in state.order]
+    doc_bytes = 2 + sum(lengths) + 2 * (total - 1) if total else 2
+    term_count, doc_count = shard_counts(total, prefix[-1] - 12 * len(terms), doc_bytes)
+    starts = _cuts(prefix, term_count)
     per = max(1, math.ceil(total / doc_count))
-    sources, src, tags, tag_lists = _facets(docs)
-    pages = [_page("stop-000", stop), _page("tags", {"lists": tag_lists})]
+    facets_key, (sources, src, tags, tag_lists) = _cached_facets(state, previous, docs)
     old_files = previous.files if previous else {}
-    for number, (_, content) in enumerate(shards):
-        name, key = f"terms-{number:03d}", tuple(content)
-        reusable = touched is not None and touched.isdisjoint(content)
-        pages.append(_cached_page(name, key, content, old_files if reusable else {}, state))
+    stop = sorted(t for t in STOP_WORDS if t in encoded)
+    reusable = touched is not None and touched.isdisjoint(stop)
+    pages = [
+        _cached_page("stop-000", tuple(stop), _Lazy(stop, encoded), old_files, state, reusable),
+        _cached_page("tags", facets_key, {"lists": tag_lists}, old_files, state),
+    ]
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(terms)
+        names = terms[start:end]
+        reusable = touched is not None and touched.isdisjoint(names)
+        content = _Lazy(names, encoded)
+        pages.append(
+            _cached_page(
+                f"terms-{number:03d}", _names_key(names), content, old_files, state, reusable
+            )
+        )
+    shown = [state.docs[slug][1] for slug in state.order]
     for number, start in enumerate(range(0, max(total, 1), per)):
         chunk = shown[start : start + per]
         pages.append(_cached_page(f"docs-{number:03d}", chunk, {"d": chunk}, old_files, state))
@@ -309,9 +233,9 @@ def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
         "format": FORMAT,
         "n": total,
         "per": per,
-        "shards": [first for first, _ in shards],
+        "shards": [terms[start] if start < len(terms) else "" for start in starts],
         "stop": sorted(STOP_WORDS),
-        "years": _years(docs),
+        "years": _years(dates),
         "sources": sources,
         "src": src,
         "srcChars": _SOURCE_CHARS,
@@ -319,57 +243,179 @@ def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
         "url": ["articles/", ".html"],
     }
     pages.append(_page("meta", meta))
-    if previous is None or touched or state.order != previous.order:
-        save_state(settings.state_path, state)
-    return sorted(pages, key=lambda p: p.path)
+    return pages
 
 
-def _encode(state: ClientState, previous: ClientState | None, total: int) -> set[str] | None:
-    """Fill state.encoded; return the terms re-encoded incrementally (None: all, from scratch)."""
-    if previous is None or previous.order != state.order:
-        table = _table([state.docs[slug][1] for slug in state.order])
-        state.encoded = {t: [encode_ids(x, total) for x in lists] for t, lists in table.items()}
-        state.sizes = {t: _term_size(t, v) for t, v in state.encoded.items()}
-        return None
+def _names_key(names: list[str]) -> tuple[str, str, int]:
+    """The key of a terms file's list of terms: first, last and count. Enough, because such a
+    file is only reused when no term inside it was touched, and adding or removing a term
+    touches it: two different lists with the same ends and count cannot both pass."""
+    return (names[0], names[-1], len(names)) if names else ("", "", 0)
+
+
+class _Lazy:
+    """The data of one terms file, built only when the file has to be serialised again."""
+
+    def __init__(self, names: list[str], encoded: dict[str, str]) -> None:
+        self.names = names
+        self.encoded = encoded
+
+    def data(self) -> dict[str, list[str]]:
+        """Term -> its three encoded lists."""
+        return {t: self.encoded[t].split(" ") for t in self.names}
+
+
+def _ordered_with_dates(articles: Sequence[Article]) -> tuple[list[Article], list[dt.datetime]]:
+    """ordered(articles), and the sort date of each (computed once)."""
+    dated = sorted(
+        ((a.sort_date, a) for a in articles), key=lambda da: (-da[0].timestamp(), da[1].slug)
+    )
+    return [a for _, a in dated], [d for d, _ in dated]
+
+
+def _fill_docs(
+    state: ClientState, docs: Sequence[Article], previous: ClientState | None
+) -> dict[str, Kinds]:
+    """Each article's display entry, reused when unchanged; the words of the changed ones."""
+    old_docs = previous.docs if previous else {}
+    fresh: dict[str, Kinds] = {}
+    changed: list[Article] = []
+    for article in docs:
+        mark = fingerprint(article)
+        known = old_docs.get(article.slug)
+        if known is not None and known[0] == mark:
+            state.docs[article.slug] = known
+        else:
+            entry = _doc_entry(article)
+            state.docs[article.slug] = (mark, entry, len(json.dumps(entry, ensure_ascii=False)))
+            changed.append(article)
+    fresh.update(zip((a.slug for a in changed), contributions(changed), strict=True))
+    return fresh
+
+
+def _cuts(prefix: Sequence[int], count: int) -> list[int]:
+    """Where each of at most count term shards starts, cutting sorted terms into shards of
+    roughly equal size: a shard ends once it holds at least total / count bytes.
+
+    prefix[i] is the size of the first i terms (prefix[0] == 0).
+    """
+    n = len(prefix) - 1
+    need = math.ceil(prefix[n] / max(count, 1))  # sizes are integers: >= target <=> >= ceil
+    starts = [0]
+    while len(starts) < count:
+        start = starts[-1]
+        cut = bisect.bisect_left(prefix, prefix[start] + need, start + 1, n)
+        if cut >= n:
+            break
+        starts.append(cut)
+    return starts
+
+
+def _cached_facets(
+    state: ClientState, previous: ClientState | None, docs: Sequence[Article]
+) -> tuple[str, tuple[list[str], str, list[str], list[str]]]:
+    """(key, _facets(docs)), reused from the previous build when no doc's source or tags
+    changed; the key is a hash of every doc's source and tags in doc order."""
+    listed = pickle.dumps([(a.source, a.tags) for a in docs], protocol=pickle.HIGHEST_PROTOCOL)
+    key = hashlib.sha256(listed).hexdigest()
+    if previous is not None and previous.facets is not None and previous.facets[0] == key:
+        state.facets = previous.facets
+    else:
+        state.facets = (key, _facets(docs))
+    return state.facets
+
+
+def _encode(
+    state: ClientState,
+    previous: ClientState | None,
+    docs: Sequence[Article],
+    fresh: dict[str, Kinds],
+    store: WordStore,
+) -> set[str] | None:
+    """Fill state.encoded, sizes and terms; return the terms re-encoded incrementally (None:
+    all, from scratch). fresh gains the words of articles the store could not give."""
+    total = len(docs)
+    if previous is not None and previous.order == state.order:
+        old_words = store.read({slug: previous.docs[slug][0] for slug in fresh})
+        if len(old_words) == len(fresh):
+            return _update(state, previous, total, fresh, old_words)
+    table = invert(_all_words(state, docs, fresh, store))
+    state.encoded = {
+        t: " ".join([encode_ids(x, total) for x in lists]) for t, lists in table.items()
+    }
+    state.sizes = {t: _term_size(t, v) for t, v in state.encoded.items()}
+    state.terms = sorted(t for t in state.encoded if t not in STOP_WORDS)
+    return None
+
+
+def _all_words(
+    state: ClientState, docs: Sequence[Article], fresh: dict[str, Kinds], store: WordStore
+) -> list[Kinds]:
+    """Every article's words in doc order: fresh ones, stored ones, else tokenised now."""
+    stored = store.read({s: state.docs[s][0] for s in state.order if s not in fresh})
+    missing = [a for a in docs if a.slug not in fresh and a.slug not in stored]
+    fresh.update(zip((a.slug for a in missing), contributions(missing), strict=True))
+    return [fresh[s] if s in fresh else stored[s] for s in state.order]
+
+
+def _update(
+    state: ClientState,
+    previous: ClientState,
+    total: int,
+    fresh: dict[str, Kinds],
+    old_words: dict[str, Kinds],
+) -> set[str]:
+    """Re-encode only the terms whose lists the changed articles (same doc order) moved."""
     changed: dict[int, dict[str, int]] = {}
     touched: set[str] = set()
-    for doc, slug in enumerate(state.order):
-        old, new = previous.docs[slug][1], state.docs[slug][1]
+    position = {slug: doc for doc, slug in enumerate(state.order)} if fresh else {}
+    for slug, new in fresh.items():
+        old = old_words[slug]
         if old != new:
-            before, after = _kind_map(old), _kind_map(new)
+            before, after = kind_map(old), kind_map(new)
             moved = {w for w in before.keys() | after.keys() if before.get(w) != after.get(w)}
-            changed[doc] = {w: after[w] for w in moved if w in after}
+            changed[position[slug]] = {w: after[w] for w in moved if w in after}
             touched |= moved
-    encoded, sizes = dict(previous.encoded), dict(previous.sizes)
-    for term in touched:
+    encoded, sizes, terms = previous.encoded, previous.sizes, previous.terms
+    if touched:
+        encoded, sizes, terms = dict(encoded), dict(sizes), list(terms)
+    for term in sorted(touched):
+        existed = term in encoded
         lists = [
-            [d for d in decode_ids(x) if d not in changed] for x in encoded.get(term, ("", "", ""))
+            [d for d in decode_ids(x) if d not in changed]
+            for x in encoded.get(term, "  ").split(" ")
         ]
         for doc, kinds in changed.items():
             if term in kinds:
                 lists[kinds[term]].append(doc)
         if any(lists):
-            encoded[term] = [encode_ids(sorted(x), total) for x in lists]
+            encoded[term] = " ".join([encode_ids(sorted(x), total) for x in lists])
             sizes[term] = _term_size(term, encoded[term])
+            if not existed and term not in STOP_WORDS:
+                bisect.insort(terms, term)
         else:
             encoded.pop(term, None)
             sizes.pop(term, None)
-    state.sizes = sizes
-    state.encoded = encoded
+            if existed and term not in STOP_WORDS:
+                del terms[bisect.bisect_left(terms, term)]
+    state.sizes, state.encoded, state.terms = sizes, encoded, terms
     return touched
 
 
-def _kind_map(kinds: Kinds) -> dict[str, int]:
-    """Word -> list number of one contribution."""
-    return {word: kind for kind, text in enumerate(kinds) for word in text.split()}
-
-
 def _cached_page(
-    name: str, key: Any, data: Any, old: dict[str, tuple[Any, bytes]], state: ClientState
+    name: str,
+    key: Any,
+    data: Any,
+    old: dict[str, tuple[Any, bytes]],
+    state: ClientState,
+    reusable: bool = True,
 ) -> Page:
     """One index file, reusing the previous build's bytes when its key is unchanged."""
-    known = old.get(name)
-    payload = known[1] if known is not None and known[0] == key else js_payload(name, data)
+    known = old.get(name) if reusable else None
+    if known is not None and known[0] == key:
+        payload = known[1]
+    else:
+        payload = js_payload(name, data.data() if isinstance(data, _Lazy) else data)
     state.files[name] = (key, payload)
     return Page(path=f"{FOLDER}/{name}.js", data=payload)
 

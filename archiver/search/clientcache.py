@@ -7,8 +7,12 @@ file (other code version) just means a full computation.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import pickle
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,8 @@ from archiver.model import Article
 from archiver.paths import atomic_write
 
 CACHE_NAME = "client-index.pickle"
-CACHE_VERSION = 1
+WORDS_NAME = "client-words.sqlite"
+CACHE_VERSION = 2
 Kinds = tuple[str, str, str]
 """An article's words, space-joined, for the title, strong and weak lists."""
 
@@ -28,21 +33,28 @@ class ClientState:
 
     order: list[str]
     """Slugs in doc-id order."""
-    docs: dict[str, tuple[str, Kinds, list[str]]] = field(default_factory=dict)
-    """Per slug: fingerprint, contribution, display entry."""
-    encoded: dict[str, list[str]] = field(default_factory=dict)
+    docs: dict[str, tuple[str, list[str], int]] = field(default_factory=dict)
+    """Per slug: fingerprint, display entry and the length of its JSON (words: WordStore)."""
+    encoded: dict[str, str] = field(default_factory=dict)
+    """Per term its three encoded id lists, space-joined (one string: quicker to store)."""
     sizes: dict[str, int] = field(default_factory=dict)
+    terms: list[str] = field(default_factory=list)
+    """The terms of the term shards (stop words left out), sorted."""
+    facets: tuple[Any, Any] | None = None
+    """(per doc its source and tags, what they give the meta and tags files)."""
     files: dict[str, tuple[Any, bytes]] = field(default_factory=dict)
     """Per file name: the key its content was made from, and its bytes."""
     version: str = ""
 
 
 def _code_version() -> str:
-    """Cache key of the code that shapes the index (client, tokenize, markup and this module)."""
+    """Cache key of the code that shapes the index (client*, tokenize, markup modules)."""
     here = Path(__file__).parent
     digest = hashlib.blake2b(str(CACHE_VERSION).encode(), digest_size=12)
     for path in (
         here / "client.py",
+        here / "clientcodec.py",
+        here / "clientwords.py",
         here / "tokenize.py",
         here.parent / "markup.py",
         here / "clientcache.py",
@@ -54,7 +66,8 @@ def _code_version() -> str:
 def load_state(state_dir: Path) -> ClientState | None:
     """The previous build's client-index state, or None when missing, stale or unreadable."""
     try:
-        state = pickle.loads((state_dir / CACHE_NAME).read_bytes())
+        with no_gc():
+            state = pickle.loads((state_dir / CACHE_NAME).read_bytes())
     except Exception:  # a missing or damaged cache only costs a full computation
         return None
     if not isinstance(state, ClientState) or state.version != _code_version():
@@ -65,7 +78,97 @@ def load_state(state_dir: Path) -> ClientState | None:
 def save_state(state_dir: Path, state: ClientState) -> None:
     """Store the state atomically for the next build."""
     state.version = _code_version()
-    atomic_write(state_dir / CACHE_NAME, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    with no_gc():
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(state_dir / CACHE_NAME, data)
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (it would scan the ~10^5 new objects many times)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class WordStore:
+    """Each article's words (its contribution) by slug and fingerprint, in SQLite next to the
+    state, so a rebuild reads and writes only the articles that changed.
+
+    A row is only used when its fingerprint is the one asked for: rows written by a build that
+    crashed before saving its state are never mistaken for the state's articles.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path = state_dir / WORDS_NAME
+        try:
+            self.db = self._open(path)
+        except sqlite3.DatabaseError:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            self.db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        """Open (creating if needed); emptied when written by other code."""
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS words (slug TEXT PRIMARY KEY, mark TEXT NOT NULL,"
+            " title TEXT NOT NULL, strong TEXT NOT NULL, weak TEXT NOT NULL)"
+        )
+        version = _code_version()
+        row = db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
+        if row is None or row[0] != version:
+            db.executescript("BEGIN; DELETE FROM words; COMMIT;")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (version,))
+        return db
+
+    def read(self, wanted: Mapping[str, str]) -> dict[str, Kinds]:
+        """The words of each wanted slug whose stored fingerprint is the one given."""
+        out: dict[str, Kinds] = {}
+        slugs = sorted(wanted)
+        if len(slugs) > 500:  # most of the table: one scan beats many lookups
+            rows = self.db.execute("SELECT slug, mark, title, strong, weak FROM words")
+            out = {r[0]: (r[2], r[3], r[4]) for r in rows if wanted.get(r[0]) == r[1]}
+            return out
+        for start in range(0, len(slugs), 500):
+            chunk = slugs[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT slug, mark, title, strong, weak FROM words WHERE slug IN ({marks})"
+            for slug, mark, *kinds in self.db.execute(query, chunk):
+                if wanted[slug] == mark:
+                    out[slug] = (kinds[0], kinds[1], kinds[2])
+        return out
+
+    def write(
+        self, rows: Mapping[str, tuple[str, Kinds]], keep: Collection[str] | None = None
+    ) -> None:
+        """Store new words (slug -> fingerprint, words); with keep, forget the other slugs."""
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO words VALUES (?, ?, ?, ?, ?)",
+                [(slug, mark, *kinds) for slug, (mark, kinds) in rows.items()],
+            )
+            if keep is not None:
+                slugs = [s for (s,) in self.db.execute("SELECT slug FROM words")]
+                gone = [(s,) for s in slugs if s not in keep]
+                self.db.executemany("DELETE FROM words WHERE slug=?", gone)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
 
 
 def fingerprint(article: Article) -> str:
@@ -80,8 +183,6 @@ def fingerprint(article: Article) -> str:
         article.source or "",
         published,
     )
-    digest = hashlib.blake2b(
-        "\x1e".join((*head, "")).encode("utf-8", "surrogatepass"), digest_size=12
-    )
+    digest = hashlib.sha256("\x1e".join((*head, "")).encode("utf-8", "surrogatepass"))
     digest.update(article.body.encode("utf-8", "surrogatepass"))  # no joined copy of the body
-    return digest.hexdigest()
+    return digest.hexdigest()[:24]  # sha256: the fastest hash here (CPU instructions for it)

@@ -46,7 +46,7 @@ def words(text: str) -> list[str]:
     """The client index's words of a text, in order (folded; stop words kept)."""
     folded = _APOSTROPHE.sub("", _POSSESSIVE.sub("", fold(text)))
     found = _WORD.findall(folded)
-    if any(len(w) > MAX_WORD for w in found):
+    if found and max(map(len, found)) > MAX_WORD:
         return [w[:MAX_WORD] for w in found]
     return found
 
