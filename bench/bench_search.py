@@ -6,6 +6,8 @@
     .venv/bin/python bench/bench_search.py /tmp/b10k [--sample 200] [--skip-browser]
 
 Reads the archive's built site (site/) and Whoosh index (.archiver/index). Prints one JSON object.
+The index build figures (cold build of a fresh index in a temporary folder, then re-indexing one
+edited article) come from a separate process; the archive's own index is left alone.
 Gzipped sizes are computed here (gzip -6 of every response body), so they do not depend on the
 server. Known-item queries: 200 articles sampled with random.Random(1), each queried with the 3
 title words that are rarest in the archive (stop words skipped); success@1 = the article first.
@@ -177,6 +179,40 @@ print(json.dumps({{
     return dict(json.loads(out.stdout))
 
 
+def index_build_figures(archive: Path) -> dict[str, Any]:
+    """A cold Whoosh index build and a one-article update, in a fresh process and a temp folder."""
+    code = f"""
+import json, resource, tempfile, time
+from dataclasses import replace
+from pathlib import Path
+from archiver.config import Settings, load_settings
+from archiver.content import load_articles
+from archiver.report import SilentReporter
+from archiver.search.index import update_index
+articles = list(load_articles(load_settings(cwd=Path({str(archive)!r})).content_path).articles)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with tempfile.TemporaryDirectory() as tmp:
+    settings = Settings(root=Path(tmp))
+    def run(items, changed, clean):
+        cpu, wall = time.process_time(), time.perf_counter()
+        update_index(settings, items, changed=changed, deleted=set(), clean=clean,
+                     reporter=SilentReporter())
+        return time.perf_counter() - wall, time.process_time() - cpu
+    cold_wall, cold_cpu = run(articles, set(), True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    edited = replace(articles[0], title=articles[0].title + " (edited)")
+    update_wall, _ = run([edited, *articles[1:]], {{edited.slug}}, False)
+print(json.dumps({{
+    "index_cold_s": round(cold_wall, 2),
+    "index_cold_cpu_s": round(cold_cpu, 2),
+    "index_extra_rss_mb": max(0, peak - base) // 1024,
+    "index_update_one_s": round(update_wall, 3),
+}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout))
+
+
 def main() -> None:
     """Run every figure and print them as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,6 +221,7 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-whoosh", action="store_true")
     parser.add_argument("--skip-client-build", action="store_true")
+    parser.add_argument("--skip-index-build", action="store_true")
     args = parser.parse_args()
     archive = args.archive.resolve()
     items = known_items(archive, args.sample)
@@ -195,6 +232,8 @@ def main() -> None:
         figures.update(browser_figures(archive / "site", items))
     if not args.skip_client_build:
         figures.update(client_build_figures(archive))
+    if not args.skip_index_build:
+        figures.update(index_build_figures(archive))
     figures["bench_peak_rss_mb"] = math.ceil(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     )

@@ -142,3 +142,25 @@ def test_concurrent_writer_is_one_clear_error(tmp_path: Path) -> None:
         writer.cancel()
         ix.close()
     build(settings, [replace(articles[0], title="Changed")], changed={"volcano-erupts"})
+
+
+def test_rebuild_writes_one_segment_that_searches_and_updates(tmp_path: Path) -> None:
+    from whoosh.qparser import QueryParser
+
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles, clean=True)
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    assert len(ix._segments()) == 1
+    with ix.searcher() as searcher:
+        phrase = QueryParser("body", ix.schema).parse('"central bank raised"')
+        assert [h["slug"] for h in searcher.search(phrase)] == ["bank-rates"]
+    ix.close()
+    changed = replace(articles[1], body="Rates were left alone this time.")
+    build(settings, [articles[0], changed, articles[2]], changed={"bank-rates"})
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        assert not list(searcher.search(phrase))
+        alone = QueryParser("body", ix.schema).parse("alone")
+        assert [h["slug"] for h in searcher.search(alone)] == ["bank-rates"]
+    ix.close()

@@ -3,7 +3,9 @@
 Beside Whoosh's own files the index folder holds ``archiver-index.json``: the schema version and,
 per slug, a fingerprint of the indexed article. An update re-indexes the changed slugs, the
 deleted ones and any whose fingerprint disagrees; a missing, out-of-date or unreadable index is
-rebuilt from scratch with one notice line.
+rebuilt from scratch with one notice line. A full rebuild bypasses Whoosh's SegmentWriter
+(archiver.search.parallel, segment, postings: equivalent files, a fraction of the CPU); updates
+use Whoosh's writer.
 """
 
 from __future__ import annotations
@@ -14,133 +16,32 @@ import gc
 import hashlib
 import json
 import os
-import re
 import shutil
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, formats, index
-from whoosh.analysis import Composable, Token
-from whoosh.lang.porter import stem
+from whoosh import fields, index
 
 from archiver.config import Settings
 from archiver.errors import ArchiverError, LockedError
 from archiver.model import Article, as_datetime, term_key
 from archiver.paths import atomic_write_text
 from archiver.report import Reporter
-from archiver.search.tokenize import STOP_WORDS, fold, plain_text
+from archiver.search.analysis import FastPositions
+from archiver.search.analysis import FoldStemAnalyzer as FoldStemAnalyzer
+from archiver.search.bodytext import body_text
+from archiver.search.parallel import write_fresh
+from archiver.search.segment import TermsFunction
 
 SCHEMA_VERSION = 3
 META_NAME = "archiver-index.json"
 INDEX_NAME = "MAIN"
-_WORD_RE = re.compile(r"[^\W_]+")
 
 
 class IndexMissingError(ArchiverError):
     """There is no usable search index yet."""
-
-
-class FoldStemAnalyzer(Composable):  # type: ignore[misc]
-    """One-pass analyser: fold case and accents, split words, drop stop words, Porter-stem."""
-
-    def __init__(self, stemming: bool = True) -> None:
-        self.stemming = stemming
-        self._cache: dict[str, str] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle (into the index's table of contents) without the stem cache."""
-        return {"stemming": self.stemming}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.stemming = bool(state.get("stemming", True))
-        self._cache = {}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FoldStemAnalyzer) and other.stemming == self.stemming
-
-    def __hash__(self) -> int:
-        return hash(("FoldStemAnalyzer", self.stemming))
-
-    def stem_word(self, word: str) -> str:
-        """The indexed form of one folded word."""
-        return self._stem(word)
-
-    def _stem(self, word: str) -> str:
-        cached = self._cache.get(word)
-        if cached is None:
-            cached = stem(word) if self.stemming else word
-            if len(self._cache) < 200_000:
-                self._cache[word] = cached
-        return cached
-
-    def term_positions(self, value: str) -> dict[str, list[int]]:
-        """Indexed form -> word positions, in one pass (what __call__ yields, without Tokens)."""
-        found: dict[str, list[int]] = {}
-        stem_of = self._stem
-        stop = STOP_WORDS
-        for pos, word in enumerate(_WORD_RE.findall(fold(value).replace("\u2019", "'"))):
-            if word not in stop:
-                term = stem_of(word)
-                poslist = found.get(term)
-                if poslist is None:
-                    found[term] = [pos]
-                else:
-                    poslist.append(pos)
-        return found
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        """Yield the tokens of value (Whoosh's analyser protocol; one Token object reused)."""
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = fold(value).replace("\u2019", "'")
-        same_length = len(folded) == len(value)
-        for pos, match in enumerate(_WORD_RE.finditer(folded)):
-            word = match.group(0)
-            if word in STOP_WORDS:
-                if removestops:
-                    continue
-                token.stopped = True
-            else:
-                token.stopped = False
-            token.text = self._stem(word)
-            token.boost = 1.0
-            if keeporiginal:
-                token.original = word
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                start, end = (match.start(), match.end()) if same_length else (0, 0)
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
-
-
-class FastPositions(formats.Positions):  # type: ignore[misc]
-    """Whoosh's Positions format (same bytes), fed straight from FoldStemAnalyzer's dict."""
-
-    def word_values(
-        self, value: str, analyzer: Any, **kwargs: Any
-    ) -> Iterator[tuple[str, int, float, bytes]]:
-        """(term, frequency, weight, encoded positions) for each distinct term of value."""
-        if not isinstance(analyzer, FoldStemAnalyzer):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        boost = self.field_boost
-        for term, poslist in analyzer.term_positions(value).items():
-            yield term, len(poslist), len(poslist) * boost, self.encode(poslist)
 
 
 def _text(analyzer: FoldStemAnalyzer, *, stored: bool, boost: float = 1.0) -> fields.TEXT:
@@ -171,6 +72,16 @@ def schema() -> fields.Schema:
     )
 
 
+def fast_fields(fields_: fields.Schema) -> dict[str, TermsFunction]:
+    """Field name -> position_terms of its analyser, for fields the fresh writer analyses."""
+    found: dict[str, TermsFunction] = {}
+    for name in fields_.names():
+        analyzer = getattr(fields_[name], "analyzer", None)
+        if isinstance(analyzer, FoldStemAnalyzer):
+            found[name] = analyzer.position_terms
+    return found
+
+
 def index_path(settings: Settings) -> Path:
     """The folder of the Whoosh index."""
     return (settings.root / settings.search.index_dir).resolve()
@@ -193,7 +104,7 @@ def document(article: Article) -> dict[str, Any]:
         "slug": article.slug,
         "title": article.title,
         "summary": article.summary or "",
-        "body": plain_text(article.body),
+        "body": body_text(article.body),
         "tags": _keywords(article.tags),
         "source": _keywords([article.source] if article.source else []),
         "authors": ", ".join(article.authors),
@@ -341,17 +252,7 @@ def _rebuild(folder: Path, articles: Sequence[Article]) -> None:
         fresh = folder.with_name(folder.name + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
-        ix = index.create_in(str(fresh), schema(), indexname=INDEX_NAME)
-        writer = _writer(ix, limitmb=256)
-        try:
-            for article in articles:
-                writer.add_document(**document(article))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        finally:
-            ix.close()
+        write_fresh(fresh, schema(), articles, document, indexname=INDEX_NAME, fast_of=fast_fields)
         _write_meta(fresh, {a.slug: fingerprint(a) for a in articles}, _generation(fresh))
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
