@@ -63,9 +63,12 @@ def serve(ctx: click.Context, port: int, open_browser: bool) -> None:
 
 @click.command(epilog=EPILOG)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option(
+    "--no-cache", is_flag=True, help="Read every file again (ignore the check cache in .archiver/)."
+)
 @verbosity
 @click.pass_context
-def check(ctx: click.Context, as_json: bool) -> None:
+def check(ctx: click.Context, as_json: bool, no_cache: bool) -> None:
     """Check the archive and print one 'FILE: reason' line per problem (exit 1 if any).
 
     \b
@@ -82,11 +85,12 @@ def check(ctx: click.Context, as_json: bool) -> None:
       archiver check
       archiver check --json | jq '.problems[].reason'
       archiver check -q || echo "archive needs attention"   # in CI
+      archiver check --no-cache    # re-read everything, e.g. after restoring a backup
     """
     from archiver.check import check_archive
 
     settings, reporter = _obj(ctx)
-    report = check_archive(settings, reporter=reporter)
+    report = check_archive(settings, reporter=reporter, use_cache=not no_cache)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:

@@ -313,3 +313,14 @@ def test_articles_come_from_the_build_cache_only_for_the_same_bytes(
     problems = [p for p in report.problems if "search index" not in p[1]]
     assert problems == [(str(alpha), "no article text after the front matter")]
     assert [p for p in expected.problems if "search index" not in p[1]] == []
+
+
+def test_no_cache_flag_reads_everything_again(tmp_path: Path, trusting: None) -> None:
+    settings = make_clean_archive(tmp_path)
+    assert invoke(settings).exit_code == 0
+    sha = hashlib.sha256(b"raw beta").hexdigest()
+    (tmp_path / "content" / "originals" / f"{sha}.txt").write_bytes(b"changed")
+    cached, fresh = invoke(settings), invoke(settings, "--no-cache")
+    assert cached.exit_code == fresh.exit_code == 1
+    assert cached.output == fresh.output
+    assert "sha256 does not match its name" in fresh.output
