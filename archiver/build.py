@@ -47,8 +47,8 @@ from archiver.manifest import (
 )
 from archiver.model import Article
 from archiver.paths import archive_lock
-from archiver.quick import ARTICLE_TEMPLATE, QuickBuild, search_module
-from archiver.quickstate import record, save_state
+from archiver.quick import ARTICLE_TEMPLATE, QuickBuild
+from archiver.quickstate import record, save_state, search_module
 from archiver.report import Reporter, SilentReporter
 from archiver.theme import theme_dir
 from archiver.writer import (
@@ -208,8 +208,9 @@ class _Build:
         plan = self._plan(writer, plan_contexts(ctx))
         rendering = self._render(writer, plan.todo, content.bodies)
         self._copy_files(writer)
-        search = self._search(writer, archive.articles, content.sha_of)  # while workers render
-        state = record(archive, ctx, content.slug_of, plan.templates, plan.embedding, search)
+        token = secrets.token_hex(8)
+        search = self._search(writer, archive.articles, content.sha_of, token)  # while rendering
+        state = record(archive, ctx, content.slug_of, plan.templates, plan.embedding, search, token)
         self._rendered(writer, rendering)
         errors = content.errors + writer.errors
         self._stop_if_strict(writer.errors)
@@ -429,9 +430,11 @@ class _Build:
                 writer.copy(rel, originals / name)
 
     def _search(
-        self, writer: SiteWriter, articles: Sequence[Article], sha_of: dict[str, str]
+        self, writer: SiteWriter, articles: Sequence[Article], sha_of: dict[str, str], token: str
     ) -> list[str]:
-        """Update the Whoosh index and write the client search files; returns their paths."""
+        """Update the Whoosh index and write the client search files; returns their paths.
+
+        token: the build's token, recorded in the client index state (see quick.py)."""
         index, client = search_module("index"), search_module("client")
         previous = self.previous.articles
         if index is not None:
@@ -445,7 +448,7 @@ class _Build:
             )
         paths: list[str] = []
         if client is not None:
-            for page in client.client_pages(articles, self.settings):
+            for page in client.client_pages(articles, self.settings, generation=token):
                 paths.append(page.path)
                 digest = combine("search", hashlib.sha256(page.data).hexdigest())
                 if writer.claim(page.path, digest, "search index") and not writer.reuse(page.path):

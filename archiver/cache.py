@@ -133,6 +133,20 @@ class ContentCache:
         query = "SELECT rel, mtime_ns, size, sha, seen_ns, article, error FROM files"
         return {r[0]: Row(*r[1:]) for r in self.db.execute(query)}
 
+    def rows_of(self, rels: Iterable[str]) -> dict[str, Row]:
+        """What is remembered about the given content files (those the cache holds)."""
+        out: dict[str, Row] = {}
+        wanted = sorted(set(rels))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT rel, mtime_ns, size, sha, seen_ns, article, error FROM files"
+                f" WHERE rel IN ({marks})"
+            )
+            out.update((r[0], Row(*r[1:])) for r in self.db.execute(query, chunk))
+        return out
+
     def bodies(self, shas: Iterable[str]) -> dict[str, str]:
         """Body HTML of the given content sha256s (those the cache holds)."""
         out: dict[str, str] = {}

@@ -16,20 +16,24 @@ changes nothing), then each changed file is replaced atomically (temporary file 
 the live site; there is no sibling tree and no swap. The manifest is removed before the first
 replacement and saved after the last, so a crash in between makes the next build a full one.
 Anything else returns None and the caller runs the normal incremental build.
+
+In a fresh process nothing needs every article: the pages read the few articles they show from
+the content cache, the client index updates from the edited articles (its state must carry the
+previous build's token), and the Whoosh update runs in a forked child (quickstate.IndexChild)
+while this process renders. Each falls back to the article snapshot when it cannot show that
+its shortcut gives the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import pickle
 import secrets
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from archiver.cache import Parsed, open_cache, parse_files
@@ -38,15 +42,18 @@ from archiver.manifest import RACY_NS, Manifest, combine, forget_manifest, save_
 from archiver.model import Article, Term
 from archiver.paths import atomic_write, safe_join
 from archiver.quickstate import (
+    IndexChild,
     QuickState,
+    all_articles,
     external_digest,
     links_of,
-    load_snapshot,
     load_state,
     pathless,
     remember,
     remembered,
     save_state,
+    search_module,
+    update_search_index,
 )
 from archiver.report import Reporter
 from archiver.writer import Renderer, body_placeholder, site_files
@@ -72,17 +79,6 @@ class Edit:
 
 _RENDERERS: dict[Path, tuple[Any, Renderer]] = {}
 """The fast path's renderer (Jinja environment with compiled templates), by state folder."""
-
-
-def search_module(name: str) -> ModuleType | None:
-    """archiver.search.<name>, or None while the search package does not provide it yet."""
-    module = f"archiver.search.{name}"
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        if exc.name == module:
-            return None
-        raise
 
 
 class QuickBuild:
@@ -147,17 +143,45 @@ class QuickBuild:
         reporter: Reporter,
         on_rendered: Callable[[str], None] | None = None,
     ) -> tuple[int, int] | None:
-        """Render into memory, update search, replace the changed files; (written, reused)."""
-        articles = self._articles(edit)
+        """Render into memory, update search, replace the changed files; (written, reused).
+
+        In a fresh process (no articles remembered) the Whoosh update, which needs every
+        article, runs in a forked child while this process renders the pages from the few
+        articles they show and updates the client index from the edited articles alone.
+        """
+        token = secrets.token_hex(8)
+        edited = _edited(edit)
+        articles = self._remembered(edit, edited)
+        child = None
         if articles is None:
-            return None
-        sha_of = dict(self.previous.articles)
-        sha_of.update((p.article.slug, p.sha) for p in edit.parsed if p.article is not None)
-        pages, embedding = self._render(edit, articles, sha_of)
-        writes = {path: (digest, data) for path, (digest, data) in pages.items()}
-        changed = {p.article.slug for p in edit.parsed if p.article is not None}
-        search, produced = self._search(articles, changed, reporter)
-        writes.update(search)
+            child = IndexChild.start(self.settings, edit.state, edited, reporter)
+            if child is None:  # no fork here: everything in this process
+                articles = self._articles(edit)
+                if articles is None:
+                    return None
+        try:
+            shown = articles if articles is not None else self._shown(edit, edited)
+            if shown is None:
+                shown = articles = self._articles(edit)
+            if shown is None:
+                return None
+            sha_of = dict(self.previous.articles)
+            sha_of.update((slug, p.sha) for p in edit.parsed for slug in _slug_of(p))
+            pages, embedding = self._render(edit, shown, sha_of)
+            writes = {path: (digest, data) for path, (digest, data) in pages.items()}
+            search = self._client(edit, edited, articles, token)
+            if search is None:
+                return None
+            if child is not None:
+                if not child.wait():
+                    return None  # the child could not read the snapshot: normal build
+            elif articles is not None:
+                self._index(articles, set(edited), reporter)
+        finally:
+            if child is not None:
+                child.reap()
+        client_writes, produced = search
+        writes.update(client_writes)
         gone = set(edit.state.search) - produced
         cache = open_cache(self.settings.state_path)
         try:
@@ -166,34 +190,62 @@ class QuickBuild:
         finally:
             cache.close()
         self._write(writes, gone, on_rendered, pages.keys())
-        edited = dict(edit.state.edited)
-        edited.update((p.article.slug, pickle.dumps(pathless(p.article), protocol=5))
-                      for p in edit.parsed if p.article is not None)  # fmt: skip
+        stored = dict(edit.state.edited)
+        stored.update((slug, pickle.dumps(pathless(a), protocol=5)) for slug, a in edited.items())
         state = replace(
-            edit.state, embedding=embedding, search=tuple(sorted(produced)), edited=edited
+            edit.state, embedding=embedding, search=tuple(sorted(produced)), edited=stored
         )
-        self._save(edit, state, scanned_ns, writes, gone, sha_of)
-        remember(self.settings.state_path, state.token, articles)
+        self._save(edit, state, token, scanned_ns, writes, gone, sha_of)
+        if articles is not None:
+            remember(self.settings.state_path, state.token, articles)
         return len(writes), len(self.previous.outputs) - len(writes) - len(gone)
 
     # -- steps -----------------------------------------------------------------------------
+
+    def _remembered(self, edit: Edit, edited: dict[str, Article]) -> dict[str, Article] | None:
+        """Every article, when this process remembers the last build's (archiver serve)."""
+        articles = remembered(self.settings.state_path, edit.state.token)
+        if articles is None:
+            return None
+        articles.update(edited)
+        return articles if articles.keys() == set(edit.state.slugs.values()) else None
 
     def _articles(self, edit: Edit) -> dict[str, Article] | None:
         """Every article by slug: the snapshot, then fast-path edits, then this edit's files.
 
         Articles from the snapshot carry no content path (the search stage does not read it).
         """
-        state = edit.state
-        loaded = remembered(self.settings.state_path, state.token)
-        if loaded is None:
-            loaded = load_snapshot(self.settings.state_path, state)
-        if loaded is None:
+        return all_articles(self.settings.state_path, edit.state, _edited(edit))
+
+    def _shown(self, edit: Edit, edited: dict[str, Article]) -> dict[str, Article] | None:
+        """The articles the changed pages show (themselves, related, neighbours), read from the
+        content cache: each file is unchanged since the last build (find() checked its stat or
+        bytes against the manifest) and its cached row is verified to hold those very bytes."""
+        wanted: set[str] = set()
+        for slug in edited:
+            links = links_of(edit.state, slug)
+            if links is None:
+                return None
+            _, near, up, down, _ = links
+            wanted.update(s for s in (*near, up, down) if s is not None and s not in edited)
+        rel_of = {slug: rel for rel, slug in edit.state.slugs.items() if slug in wanted}
+        if rel_of.keys() != wanted:
             return None
-        articles = loaded
-        articles.update((p.article.slug, p.article) for p in edit.parsed if p.article is not None)
-        if articles.keys() != set(state.slugs.values()):
-            return None
-        return articles
+        cache = open_cache(self.settings.state_path)
+        try:
+            rows = cache.rows_of(rel_of.values())
+        finally:
+            cache.close()
+        shown = dict(edited)
+        for slug, rel in rel_of.items():
+            row = rows.get(rel)
+            if row is None or row.article is None or row.sha != self.previous.content[rel][2]:
+                return None
+            article = pathless(pickle.loads(row.article))
+            if article.slug != slug:
+                return None
+            shown[slug] = article
+        return shown
 
     def _render(
         self, edit: Edit, articles: dict[str, Article], sha_of: dict[str, str]
@@ -260,27 +312,45 @@ class QuickBuild:
         data = f"{self.base}{state.templates.get(template, '')}{text}"
         return hashlib.sha256(data.encode()).hexdigest()
 
-    def _search(
-        self, articles: dict[str, Article], changed: set[str], reporter: Reporter
-    ) -> tuple[dict[str, tuple[str, bytes]], set[str]]:
-        """Update the Whoosh index; the client index files that changed, and all of them."""
-        from archiver.taxonomy import sort_articles
+    def _index(self, articles: dict[str, Article], changed: set[str], reporter: Reporter) -> None:
+        """Update the Whoosh index in this process."""
+        update_search_index(self.settings, articles, changed, reporter)
 
-        ordered = sort_articles(articles.values())
-        index, client = search_module("index"), search_module("client")
-        if index is not None:
-            index.update_index(
-                self.settings, ordered, changed=changed, deleted=set(), clean=False,
-                reporter=reporter,
-            )  # fmt: skip
+    def _client(
+        self,
+        edit: Edit,
+        edited: dict[str, Article],
+        articles: dict[str, Article] | None,
+        token: str,
+    ) -> tuple[dict[str, tuple[str, bytes]], set[str]] | None:
+        """The client index files that changed, and all of them (None: snapshot unusable).
+
+        The client index is updated from the edited articles alone (valid only while its saved
+        state belongs to the previous build); failing that, from every article (loading the
+        snapshot when they are not at hand).
+        """
+        client = search_module("client")
         writes: dict[str, tuple[str, bytes]] = {}
         produced: set[str] = set()
-        if client is not None:
-            for page in client.client_pages(ordered, self.settings):
-                produced.add(page.path)
-                digest = combine("search", hashlib.sha256(page.data).hexdigest())
-                if self.previous.outputs.get(page.path) != digest:
-                    writes[page.path] = (digest, page.data)
+        if client is None:
+            return writes, produced
+        pages = client.client_pages_edited(
+            edited, self.settings, generation=self.previous.quick, new_generation=token
+        )
+        if pages is None:
+            if articles is None:
+                articles = self._articles(edit)
+                if articles is None:
+                    return None
+            from archiver.taxonomy import sort_articles
+
+            ordered = sort_articles(articles.values())
+            pages = client.client_pages(ordered, self.settings, generation=token)
+        for page in pages:
+            produced.add(page.path)
+            digest = combine("search", hashlib.sha256(page.data).hexdigest())
+            if self.previous.outputs.get(page.path) != digest:
+                writes[page.path] = (digest, page.data)
         return writes, produced
 
     def _write(
@@ -306,6 +376,7 @@ class QuickBuild:
         self,
         edit: Edit,
         state: QuickState,
+        token: str,
         scanned_ns: int,
         writes: Mapping[str, tuple[str, bytes]],
         gone: set[str],
@@ -318,7 +389,7 @@ class QuickBuild:
         content.update({p.rel: (p.mtime_ns, p.size, p.sha) for p in edit.parsed})
         outputs = {p: d for p, d in previous.outputs.items() if p not in gone}
         outputs.update({path: digest for path, (digest, _) in writes.items()})
-        state.token = secrets.token_hex(8)
+        state.token = token
         save_state(self.settings.state_path, state)
         manifest = replace(
             previous,
@@ -329,6 +400,16 @@ class QuickBuild:
             quick=state.token,
         )
         save_manifest(self.settings.state_path, manifest)
+
+
+def _edited(edit: Edit) -> dict[str, Article]:
+    """The articles of an edit's changed files, by slug."""
+    return {p.article.slug: p.article for p in edit.parsed if p.article is not None}
+
+
+def _slug_of(parsed: Parsed) -> tuple[str, ...]:
+    """The slug of a parsed file's article (none when it is bad)."""
+    return () if parsed.article is None else (parsed.article.slug,)
 
 
 def _mini_archive(slugs: list[str], articles: dict[str, Article], state: QuickState) -> Archive:

@@ -8,16 +8,25 @@ as ``archiver serve``, the last build's articles in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
+import os
 import pickle
 import secrets
-from collections.abc import Collection
+import sys
+import threading
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
+from archiver.config import Settings
+from archiver.errors import BuildError, LockedError
 from archiver.model import Article
 from archiver.paths import atomic_write
+from archiver.report import Reporter, SilentReporter
 
 if TYPE_CHECKING:
     from archiver.pages import Contexts
@@ -76,9 +85,10 @@ def record(
     templates: dict[str, str],
     embedding: dict[str, tuple[str, str]],
     search: Collection[str],
+    token: str | None = None,
 ) -> QuickState:
     """The fast-path state of a full plan (saved with the manifest by the normal build)."""
-    token = secrets.token_hex(8)
+    token = token or secrets.token_hex(8)
     state = QuickState(token, dict(templates), dict(slugs), snapshot=token, version=STATE_VERSION)
     state.embedding, state.search = dict(embedding), tuple(sorted(search))
     dumps = pickle.dumps
@@ -171,3 +181,173 @@ def remembered(state_dir: Path, token: str) -> dict[str, Article] | None:
     """A copy of the articles remembered for this state token, if this process has them."""
     known, articles = _MEMORY.get(state_dir, ("", {}))
     return dict(articles) if known == token else None
+
+
+def search_module(name: str) -> ModuleType | None:
+    """archiver.search.<name>, or None while the search package does not provide it yet."""
+    module = f"archiver.search.{name}"
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def all_articles(
+    state_dir: Path, state: QuickState, edited: Mapping[str, Article]
+) -> dict[str, Article] | None:
+    """Every article: the snapshot with the fast builds' edits and this edit's articles."""
+    loaded = load_snapshot(state_dir, state)
+    if loaded is None:
+        return None
+    loaded.update(edited)
+    return loaded if loaded.keys() == set(state.slugs.values()) else None
+
+
+def update_search_index(
+    settings: Settings, articles: dict[str, Article], changed: set[str], reporter: Reporter
+) -> None:
+    """The Whoosh update of a fast build (nothing added or deleted)."""
+    index = search_module("index")
+    if index is None:
+        return
+    from archiver.taxonomy import sort_articles
+
+    ordered = sort_articles(articles.values())
+    index.update_index(
+        settings, ordered, changed=changed, deleted=set(), clean=False, reporter=reporter
+    )
+
+
+def _update_indexed(
+    settings: Settings, state: QuickState, edited: Mapping[str, Article], reporter: Reporter
+) -> bool:
+    """The Whoosh update without loading the snapshot, when the index is intact and already
+    holds every unchanged article: then it re-indexes exactly the edited articles and reads
+    nothing but the slug of the others, so stand-ins carrying only a slug give the very same
+    index. False (nothing changed, or an attempt the caller repeats with every article) when
+    that cannot be shown."""
+    index = search_module("index")
+    read_meta, problem = getattr(index, "_read_meta", None), getattr(index, "_problem", None)
+    if index is None or read_meta is None or problem is None:
+        return False
+    folder = index.index_path(settings)
+    meta = read_meta(folder)
+    if meta is None or problem(folder, meta) is not None:
+        return False
+    indexed = meta["docs"]
+    slugs = sorted(set(state.slugs.values()))
+    if not all(indexed.get(slug) for slug in slugs if slug not in edited):
+        return False
+    articles = [edited[slug] if slug in edited else _stand_in(slug) for slug in slugs]
+    try:
+        index.update_index(
+            settings, articles, changed=set(edited), deleted=set(), clean=False,
+            reporter=SilentReporter(),
+        )  # fmt: skip
+    except LockedError:
+        raise
+    except Exception:  # a stand-in was asked for more than its slug: redo with every article
+        return False
+    return True
+
+
+def _stand_in(slug: str) -> Article:
+    """An article that has only a slug (reading any other field raises AttributeError)."""
+    article: Article = object.__new__(Article)
+    article.__dict__["slug"] = slug
+    return article
+
+
+_UNUSABLE = 3
+"""The child's exit status when the snapshot cannot be used (the caller builds normally)."""
+
+
+class IndexChild:
+    """A fast build's Whoosh update in a forked child, running while the parent renders.
+
+    The child loads the article snapshot itself (the parent never needs every article), so
+    its cost is off the critical path. A failure in the child comes back as one line and the
+    parent writes nothing: the same guarantees as the update running in-process.
+    """
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings,
+        state: QuickState,
+        edited: Mapping[str, Article],
+        reporter: Reporter,
+    ) -> IndexChild | None:
+        """Fork the child; None where forking is unavailable or unsafe (other threads)."""
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child process (checked by the tests' results)
+            os.close(read)
+            _child(write, settings, state, edited, reporter)
+        os.close(write)
+        return cls(pid, read)
+
+    def wait(self) -> bool:
+        """True when the index was updated; False: snapshot unusable; else raise one line."""
+        chunks = []
+        while chunk := os.read(self.fd, 65536):
+            chunks.append(chunk)
+        os.close(self.fd)
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0:
+            return True
+        if code == _UNUSABLE:
+            return False
+        kind, _, message = b"".join(chunks).decode("utf-8", "replace").partition("\n")
+        if kind == "LockedError":
+            raise LockedError(message)
+        raise BuildError(f"search index update failed: {message or kind or f'exit status {code}'}")
+
+    def reap(self) -> None:
+        """Wait for a child the parent stopped caring about (an error or Ctrl-C)."""
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _child(
+    fd: int,
+    settings: Settings,
+    state: QuickState,
+    edited: Mapping[str, Article],
+    reporter: Reporter,
+) -> None:  # pragma: no cover - runs in the forked child
+    """The child's work: load every article, update the index, exit (never returns)."""
+    code = 1
+    try:
+        if _update_indexed(settings, state, edited, reporter):
+            code = 0
+        elif (articles := all_articles(settings.state_path, state, edited)) is None:
+            code = _UNUSABLE
+        else:
+            update_search_index(settings, articles, set(edited), reporter)
+            code = 0
+    except BaseException as exc:
+        line = " ".join(str(exc).split()) or type(exc).__name__
+        with contextlib.suppress(OSError):
+            os.write(fd, f"{type(exc).__name__}\n{line}".encode("utf-8", "replace")[:8192])
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)

@@ -195,6 +195,7 @@ class Renderer:
         from archiver.render import make_environment
 
         self.env = make_environment(settings)
+        self.env.bytecode_cache = _bytecode_cache(settings.state_path)
         self.root = root
         self.nonce = nonce.encode("ascii")
         self.pattern = body_pattern(nonce)
@@ -222,6 +223,17 @@ class Renderer:
 
 
 _RENDERER: list[Renderer] = []
+BYTECODE_FOLDER = "template-bytecode"
+
+
+def _bytecode_cache(state_dir: Path) -> Any:
+    """Compiled templates kept in the build state (Jinja checks each against its source and
+    the Python version), so a fresh process does not compile the templates it renders again."""
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = state_dir / BYTECODE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemBytecodeCache(str(folder))
 
 
 def init_worker(settings: Settings, root: Path, nonce: str) -> None:

@@ -514,3 +514,176 @@ def test_fast_path_with_pretty_urls_and_base_url(tmp_path: Path) -> None:
     shutil.copytree(content, other / "content")
     build(Settings(root=other, **options), clean=True)  # type: ignore[arg-type]
     assert tree(settings.output_path) == tree(other / "site")
+
+
+# -- the fast path without every article: forked Whoosh update, edited-only client index ------
+
+
+def _same_as_clean(settings: Settings, tmp_path: Path) -> None:
+    """The site (and search results) equal a clean build of the same content."""
+    other = tmp_path / "clean"
+    shutil.rmtree(other, ignore_errors=True)
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other), clean=True)
+    assert tree(settings.output_path) == tree(other / "site")
+
+
+def _hits(settings: Settings, word: str) -> list[str]:
+    """Slugs the Whoosh index finds for one word."""
+    from whoosh.qparser import QueryParser
+
+    from archiver.search.index import open_index
+
+    ix = open_index(settings)
+    try:
+        with ix.searcher() as searcher:
+            query = QueryParser("body", ix.schema).parse(word)
+            return sorted(hit["slug"] for hit in searcher.search(query))
+    finally:
+        ix.close()
+
+
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the articles this process remembers, as in a fresh `archiver build`."""
+    import archiver.quickstate as quickstate
+
+    monkeypatch.setattr(quickstate, "_MEMORY", {})
+
+
+def test_fast_path_in_a_fresh_process_forks_the_index_update(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.quickstate as quickstate
+    import archiver.search.client as client
+
+    content = _prepared(settings)
+    _fresh_process(monkeypatch)
+    started: list[object] = []
+    edited_pages: list[object] = []
+    real_start, real_edited = quickstate.IndexChild.start, client.client_pages_edited
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def edited(*args: Any, **kwargs: Any) -> Any:
+        edited_pages.append(real_edited(*args, **kwargs))
+        return edited_pages[-1]
+
+    monkeypatch.setattr(quickstate.IndexChild, "start", start)
+    monkeypatch.setattr(client, "client_pages_edited", edited)
+    _summarised(content, "alpha.md", "Alpha body with zanzibarite.")
+    _, rendered = build(settings)
+    assert sorted(rendered) == ["articles/alpha.html", "feed.atom"]
+    assert started and started[0] is not None, "the Whoosh update was not forked"
+    assert edited_pages and edited_pages[0] is not None, "the client index took the slow path"
+    assert _hits(settings, "zanzibarite") == ["alpha"]
+    assert _hits(settings, "gamma") == ["gamma"]
+    _same_as_clean(settings, tmp_path)
+    assert _index_docs(settings) == _index_docs(Settings(root=tmp_path / "clean"))
+
+
+def _index_docs(settings: Settings) -> Any:
+    """The Whoosh index's record of every indexed article (slug -> fingerprint)."""
+    from archiver.search.index import _read_meta, index_path
+
+    meta = _read_meta(index_path(settings))
+    assert meta is not None
+    return meta["docs"]
+
+
+def test_fast_path_index_update_without_snapshot_needs_an_intact_index(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slug-only stand-ins are used only when the index already holds every other article."""
+    import json
+
+    import archiver.quickstate as quickstate
+    from archiver.search.index import META_NAME, index_path
+
+    content = _prepared(settings)
+    _fresh_process(monkeypatch)
+    meta_path = index_path(settings) / META_NAME
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["docs"]["gamma"] = ""  # as if gamma were not indexed: it must be indexed for real
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    attempts: list[bool] = []
+    real = quickstate._update_indexed
+
+    def spy(*args: Any) -> bool:
+        attempts.append(real(*args))
+        return attempts[-1]
+
+    monkeypatch.setattr(quickstate, "_update_indexed", spy)
+    _summarised(content, "alpha.md", "Alpha body with zanzibarite.")
+    build(settings)
+    assert _hits(settings, "zanzibarite") == ["alpha"]
+    assert _hits(settings, "gamma") == ["gamma"]
+    _same_as_clean(settings, tmp_path)
+    assert _index_docs(settings) == _index_docs(Settings(root=tmp_path / "clean"))
+
+
+def test_stale_client_state_cannot_produce_wrong_bytes(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client index state of another build (a crash after saving it) is never trusted."""
+    from archiver.search.clientcache import CACHE_NAME
+
+    content = _prepared(settings)
+    _fresh_process(monkeypatch)
+    stale = (settings.state_path / CACHE_NAME).read_bytes()
+    _summarised(content, "alpha.md", "Alpha body with quokkas.")
+    build(settings)
+    (settings.state_path / CACHE_NAME).write_bytes(stale)  # knows nothing of the quokkas
+    _summarised(content, "beta.md", "Beta body with wombats.")
+    _, rendered = build(settings)
+    assert "articles/beta.html" in rendered and "index.html" not in rendered
+    _same_as_clean(settings, tmp_path)
+
+
+def test_fast_path_index_failure_is_one_line_and_changes_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.search.index as search_index
+
+    content = _prepared(settings)
+    _fresh_process(monkeypatch)
+    before = tree(settings.output_path)
+    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk\non fire")
+
+    monkeypatch.setattr(search_index, "update_index", broken)
+    _summarised(content, "beta.md", "Beta body, edited.")
+    with pytest.raises(BuildError, match=r"^search index update failed: disk on fire$"):
+        build(settings)
+    assert tree(settings.output_path) == before
+    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise LockedError("index: the search index is being written by another process")
+
+    monkeypatch.setattr(search_index, "update_index", locked)
+    with pytest.raises(LockedError, match="being written by another process"):
+        build(settings)
+    assert tree(settings.output_path) == before
+    monkeypatch.undo()
+    _fresh_process(monkeypatch)
+    build(settings)
+    assert "Beta body, edited." in (settings.output_path / "articles/beta.html").read_text()
+
+
+def test_fast_path_with_a_missing_snapshot_builds_normally(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.quickstate import SNAPSHOT_NAME
+
+    content = _prepared(settings)
+    _fresh_process(monkeypatch)
+    (settings.state_path / SNAPSHOT_NAME).unlink()
+    _summarised(content, "beta.md", "Beta body with axolotls.")
+    _, rendered = build(settings)
+    assert "articles/beta.html" in rendered
+    assert _hits(settings, "axolotls") == ["beta"]
+    _same_as_clean(settings, tmp_path)

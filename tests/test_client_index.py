@@ -184,3 +184,58 @@ def test_worker_processes_give_the_same_index(
     monkeypatch.setattr(clientwords, "POOL_MIN", 2)
     monkeypatch.setattr(clientwords.os, "cpu_count", lambda: 2)
     assert [p.data for p in client_pages(articles, Settings(root=tmp_path / "pool"))] == serial
+
+
+def test_edited_pages_equal_a_full_computation_and_need_the_right_generation(
+    tmp_path: Path,
+) -> None:
+    from archiver.search.client import client_pages_edited
+
+    articles = corpus(60)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached, generation="g1")
+    edited = list(articles)
+    for i, body in ((3, "Completely new qqword body. " * 3), (40, "Short.")):
+        edited[i] = dataclasses.replace(edited[i], body=body)
+    changes = {edited[i].slug: edited[i] for i in (3, 40)}
+    assert client_pages_edited(changes, cached, generation="other", new_generation="g2") is None
+    assert client_pages_edited(changes, cached, generation="", new_generation="g2") is None
+    pages = client_pages_edited(changes, cached, generation="g1", new_generation="g2")
+    assert pages is not None
+    expected = [(p.path, p.data) for p in client_pages(edited, Settings(root=tmp_path / "fresh"))]
+    assert [(p.path, p.data) for p in pages] == expected
+    assert b"qqword" in b"".join(data for _, data in expected)
+    # the saved state now belongs to g2: the next edit builds on it, the old token is refused
+    again = {edited[5].slug: dataclasses.replace(edited[5], body="Another zzword text.")}
+    assert client_pages_edited(again, cached, generation="g1", new_generation="g3") is None
+    pages = client_pages_edited(again, cached, generation="g2", new_generation="g3")
+    assert pages is not None
+    edited[5] = again[edited[5].slug]
+    expected = [(p.path, p.data) for p in client_pages(edited, Settings(root=tmp_path / "f2"))]
+    assert [(p.path, p.data) for p in pages] == expected
+    # an unknown slug is not an edit
+    unknown = {"nope": dataclasses.replace(edited[0], slug="nope")}
+    assert client_pages_edited(unknown, cached, generation="g3", new_generation="g4") is None
+
+
+def test_edited_pages_use_this_process_state_only_for_its_own_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.search.clientcache as clientcache
+    from archiver.search.client import client_pages_edited
+
+    articles = corpus(30)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached, generation="g1")
+    (cached.state_path / CACHE_NAME).write_bytes(b"damaged")  # what this process saved is kept
+    edited = list(articles)
+    edited[7] = dataclasses.replace(edited[7], body="Fresh kiwiword body.")
+    changes = {edited[7].slug: edited[7]}
+    pages = client_pages_edited(changes, cached, generation="g1", new_generation="g2")
+    assert pages is not None
+    expected = [(p.path, p.data) for p in client_pages(edited, Settings(root=tmp_path / "fresh"))]
+    assert [(p.path, p.data) for p in pages] == expected
+    assert client_pages_edited(changes, cached, generation="g1", new_generation="g3") is None
+    monkeypatch.setattr(clientcache, "_LAST", {})  # a fresh process reads the file it saved
+    again = client_pages_edited(changes, cached, generation="g2", new_generation="g3")
+    assert again is not None and [(p.path, p.data) for p in again] == expected

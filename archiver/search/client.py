@@ -21,7 +21,7 @@ import json
 import math
 import pickle
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -160,28 +160,38 @@ def _doc_entry(article: Article) -> list[str]:
     return [article.slug, article.title, excerpt(text, EXCERPT_CHARS), date]
 
 
-def client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
+def client_pages(
+    articles: Sequence[Article], settings: Settings, *, generation: str = ""
+) -> list[Page]:
     """Every file of the client search index, as pages relative to the site root.
 
     Each article's words are cached in the build state by a hash of its indexed fields, so a
     rebuild only tokenises changed articles and, while the doc order is unchanged, only
     re-encodes the terms those articles touch and re-serialises the files holding them.
+    generation: the token of the build the saved state will belong to (client_pages_edited).
     """
     with no_gc():  # ~10^5 long-lived objects: collections would only rescan them
-        return _client_pages(articles, settings)
+        return _client_pages(articles, settings, generation)
 
 
-def _client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]:
+def _client_pages(articles: Sequence[Article], settings: Settings, generation: str) -> list[Page]:
     """client_pages, with the garbage collector paused."""
     docs, dates = _ordered_with_dates(articles)
     previous = load_state(settings.state_path)
-    state = ClientState(order=[a.slug for a in docs])
+    state = ClientState(order=[a.slug for a in docs], years=_years(dates), generation=generation)
     store = WordStore(settings.state_path)
     try:
         fresh = _fill_docs(state, docs, previous)
         touched = _encode(state, previous, docs, fresh, store)
-        pages = _index_files(state, previous, docs, dates, touched)
-        if previous is None or touched or fresh or state.order != previous.order:
+        facets = _cached_facets(state, previous, docs)
+        pages = _index_files(state, previous, facets, touched)
+        if (
+            previous is None
+            or touched
+            or fresh
+            or state.order != previous.order
+            or (previous.generation != generation)
+        ):
             reordered = previous is None or state.order != previous.order
             rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
             store.write(rows, keep=set(state.order) if reordered else None)
@@ -191,15 +201,62 @@ def _client_pages(articles: Sequence[Article], settings: Settings) -> list[Page]
     return sorted(pages, key=lambda p: p.path)
 
 
+def client_pages_edited(
+    edited: Mapping[str, Article], settings: Settings, *, generation: str, new_generation: str
+) -> list[Page] | None:
+    """client_pages after only the given articles' bodies changed, without the other articles.
+
+    Applies only when the saved state belongs to the build of token generation (so every other
+    article is exactly as that state saw it) and the edited articles keep their place, source
+    and tags (the caller guarantees that: equal front matter). None means "not applicable":
+    run client_pages with every article instead.
+    """
+    with no_gc():
+        return _client_pages_edited(edited, settings, generation, new_generation)
+
+
+def _client_pages_edited(
+    edited: Mapping[str, Article], settings: Settings, generation: str, new_generation: str
+) -> list[Page] | None:
+    """client_pages_edited, with the garbage collector paused."""
+    previous = load_state(settings.state_path, generation)
+    if previous is None or not generation or previous.generation != generation:
+        return None
+    if previous.facets is None or not edited.keys() <= previous.docs.keys():
+        return None
+    state = ClientState(
+        order=previous.order, docs=dict(previous.docs), years=previous.years,
+        facets=previous.facets, generation=new_generation,
+    )  # fmt: skip
+    changed = [a for slug, a in edited.items() if previous.docs[slug][0] != fingerprint(a)]
+    for article in changed:
+        entry = _doc_entry(article)
+        mark = fingerprint(article)
+        state.docs[article.slug] = (mark, entry, len(json.dumps(entry, ensure_ascii=False)))
+    fresh = dict(zip((a.slug for a in changed), contributions(changed), strict=True))
+    store = WordStore(settings.state_path)
+    try:
+        old_words = store.read({slug: previous.docs[slug][0] for slug in fresh})
+        if len(old_words) != len(fresh):
+            return None
+        touched = _update(state, previous, len(state.order), fresh, old_words)
+        pages = _index_files(state, previous, previous.facets, touched)
+        rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
+        store.write(rows)
+        save_state(settings.state_path, state)
+    finally:
+        store.close()
+    return sorted(pages, key=lambda p: p.path)
+
+
 def _index_files(
     state: ClientState,
     previous: ClientState | None,
-    docs: Sequence[Article],
-    dates: Sequence[dt.datetime],
+    facets: tuple[Any, Any],
     touched: set[str] | None,
 ) -> list[Page]:
     """The index files, reusing the previous build's bytes for files whose content is the same."""
-    total = len(docs)
+    total = len(state.order)
     terms, encoded = state.terms, state.encoded
     prefix = [0, *accumulate(map(state.sizes.__getitem__, terms))]
     lengths = [state.docs[slug][2] for slug in state.order]
@@ -207,7 +264,7 @@ def _index_files(
     term_count, doc_count = shard_counts(total, prefix[-1] - 12 * len(terms), doc_bytes)
     starts = _cuts(prefix, term_count)
     per = max(1, math.ceil(total / doc_count))
-    facets_key, (sources, src, tags, tag_lists) = _cached_facets(state, previous, docs)
+    facets_key, (sources, src, tags, tag_lists) = facets
     old_files = previous.files if previous else {}
     stop = sorted(t for t in STOP_WORDS if t in encoded)
     reusable = touched is not None and touched.isdisjoint(stop)
@@ -235,7 +292,7 @@ def _index_files(
         "per": per,
         "shards": [terms[start] if start < len(terms) else "" for start in starts],
         "stop": sorted(STOP_WORDS),
-        "years": _years(dates),
+        "years": state.years,
         "sources": sources,
         "src": src,
         "srcChars": _SOURCE_CHARS,

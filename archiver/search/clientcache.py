@@ -44,6 +44,10 @@ class ClientState:
     """(per doc its source and tags, what they give the meta and tags files)."""
     files: dict[str, tuple[Any, bytes]] = field(default_factory=dict)
     """Per file name: the key its content was made from, and its bytes."""
+    years: list[list[int]] = field(default_factory=list)
+    """The meta file's year ranges (they follow from the doc order and dates)."""
+    generation: str = ""
+    """Token of the build this state belongs to (see client_pages_edited); "" when unknown."""
     version: str = ""
 
 
@@ -63,24 +67,40 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def load_state(state_dir: Path) -> ClientState | None:
-    """The previous build's client-index state, or None when missing, stale or unreadable."""
+_LAST: dict[Path, ClientState] = {}
+"""The state this process saved last, by state folder (one entry): a long-running process such
+as ``archiver serve`` does not read back what it wrote. Used only when asked for its build's
+token (tokens are random: the same token means the very build that saved it)."""
+
+
+def load_state(state_dir: Path, generation: str = "") -> ClientState | None:
+    """The previous build's client-index state, or None when missing, stale or unreadable.
+
+    generation: the token of the build whose state is wanted; the state this process saved
+    for that build is returned without reading the file.
+    """
+    version = _code_version()
+    last = _LAST.get(state_dir)
+    if generation and last is not None and last.generation == generation:
+        return last if last.version == version else None
     try:
         with no_gc():
             state = pickle.loads((state_dir / CACHE_NAME).read_bytes())
     except Exception:  # a missing or damaged cache only costs a full computation
         return None
-    if not isinstance(state, ClientState) or state.version != _code_version():
+    if not isinstance(state, ClientState) or state.version != version:
         return None
     return state
 
 
 def save_state(state_dir: Path, state: ClientState) -> None:
-    """Store the state atomically for the next build."""
+    """Store the state atomically for the next build (and remember it in this process)."""
+    _LAST.clear()
     state.version = _code_version()
     with no_gc():
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(state_dir / CACHE_NAME, data)
+    _LAST[state_dir] = state
 
 
 @contextlib.contextmanager
