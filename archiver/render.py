@@ -38,6 +38,7 @@ Per template:
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Callable, Collection, Sequence
@@ -136,6 +137,17 @@ def make_contexts(
 
 def plan_contexts(ctx: Contexts) -> list[PageSpec]:
     """Every page of the site from a context builder, in a fixed order."""
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small long-lived dicts: full collections rescan all
+    try:
+        return _plan(ctx)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _plan(ctx: Contexts) -> list[PageSpec]:
+    """plan_contexts without the collector."""
     archive, settings = ctx.archive, ctx.settings
     specs: list[PageSpec] = []
     specs += _listing(ctx, "index", "index.html", archive.articles, kind="home", title="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import re
@@ -64,6 +65,17 @@ def sort_articles(articles: Iterable[Article]) -> tuple[Article, ...]:
 
 def build_archive(articles: Sequence[Article], *, related_count: int = 5) -> Archive:
     """Group and order articles for the site; linear-ish in the number of articles."""
+    collecting = gc.isenabled()
+    gc.disable()  # many long-lived containers are made here: full collections rescan them
+    try:
+        return _build(articles, related_count)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(articles: Sequence[Article], related_count: int) -> Archive:
+    """build_archive without the collector."""
     ordered = sort_articles(articles)
     slugs = [a.slug for a in ordered]
     return Archive(

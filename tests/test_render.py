@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
 import posixpath
 import re
@@ -365,3 +366,20 @@ def test_sample_archive_renders_with_working_links() -> None:
                     continue
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
                 assert target in files, (path, link)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_planning_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool
+) -> None:
+    archive = build_archive(articles())
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        plan_pages(archive, settings(tmp_path), html_of=lambda a: "", originals=set())
+        assert gc.isenabled() is enabled
+        with pytest.raises(TypeError):  # a failure inside planning restores it too
+            plan_pages(archive, settings(tmp_path), html_of=None, originals=set())  # type: ignore[arg-type]
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

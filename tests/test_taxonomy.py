@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from typing import Any
+
+import pytest
 
 from archiver.model import Article
 from archiver.taxonomy import build_archive, group_terms, sort_articles
@@ -124,3 +127,18 @@ def test_ten_thousand_articles_build_quickly() -> None:
     assert len(archive.articles) == 10_000
     assert all(len(v) == 5 for v in archive.related.values())
     assert elapsed < 6.0, f"build_archive took {elapsed:.2f}s for 10,000 articles"
+
+
+def test_build_archive_leaves_the_garbage_collector_as_it_found_it() -> None:
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            archive = build_archive([art("a", 1, tags=("x",)), art("b", 2, tags=("x",))])
+            assert [a.slug for a in archive.articles] == ["b", "a"]
+            assert gc.isenabled() is enabled
+            with pytest.raises(AttributeError):
+                build_archive([None])  # type: ignore[list-item]
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -3,6 +3,7 @@ inversion of many articles' words into per-term doc-id lists."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, defaultdict, deque
@@ -59,6 +60,17 @@ def contribution(article: Article) -> Kinds:
 
 def invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
     """Invert per-doc contributions into per-term doc-id lists (C loops: ~6M ids at 10k)."""
+    collecting = gc.isenabled()
+    gc.disable()  # ~300k long-lived lists are made here: full collections would rescan them
+    try:
+        return _invert(contributions)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
+    """invert without the collector."""
     lists: tuple[defaultdict[str, list[int]], ...] = tuple(defaultdict(list) for _ in range(3))
     sink: deque[None] = deque(maxlen=0)
     for doc, texts in enumerate(contributions):
