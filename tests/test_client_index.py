@@ -239,3 +239,10 @@ def test_edited_pages_use_this_process_state_only_for_its_own_build(
     monkeypatch.setattr(clientcache, "_LAST", {})  # a fresh process reads the file it saved
     again = client_pages_edited(changes, cached, generation="g2", new_generation="g3")
     assert again is not None and [(p.path, p.data) for p in again] == expected
+
+
+def test_precomputed_gap_codes_are_the_gap_codes() -> None:
+    from archiver.search.clientcodec import _GAPS, _gap_code
+
+    assert len(_GAPS) == 1 << 15
+    assert all(_GAPS[g] == _gap_code(g) for g in range(1 << 15))
