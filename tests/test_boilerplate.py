@@ -135,3 +135,35 @@ def test_rule_dispatch_matches_exactly_like_plain_rules() -> None:
         assert model.matches_rule(line) == expected, line
     clone = pickle.loads(pickle.dumps(model))
     assert [clone.matches_rule(x) for x in lines] == [model.matches_rule(x) for x in lines]
+
+
+def test_ascii_normalise_line_equals_the_unicode_definition() -> None:
+    import re
+    import unicodedata
+
+    def reference(line: str) -> str:
+        text = unicodedata.normalize("NFKC", line)
+        return re.sub(r"\d+", "0", " ".join(text.casefold().split()))
+
+    lines = [
+        "  Page 12 of 300\t\tNEXT ",
+        "a\x1cb\x1fc 00 007 x0y1",
+        "1000000 readers",
+        "",
+        "   ",
+        "Caf\u00e9 \u0663\u0664 \u2460 \uff21",
+        "ALL 4 ONE\x0b\x0cdone\r",
+    ]
+    for line in lines:
+        assert normalise_line(line) == reference(line), line
+
+
+def test_combined_rules_match_exactly_like_each_rule() -> None:
+    from archiver.ingest.boilerplate import combine_rules, compile_rules
+
+    rules = compile_rules([r"^(a)\1$", r"^(?P<x>b)(?P=x)$", r"^(?i:c)c$", r"^share$", r"^d+$"])
+    merged = combine_rules(rules)
+    assert len(merged) == 4  # the back-referencing and flagged rules stay apart
+    for line in ["aa", "ab", "bb", "cc", "Share", "ddd", "d", "share it", ""]:
+        expected = any(rule.match(line) for rule in rules)
+        assert any(rule.match(line) for rule in merged) == expected, line

@@ -539,3 +539,46 @@ def test_platform_credits_are_not_bylines() -> None:
         assert parse_byline(text) is None, text
         assert parse_byline(text, bare_names=True) is None, text
     assert parse_byline("By Ann Lee") is not None
+
+
+# --- CPU work (session 2): lazy line features, credit-line scan ---
+
+
+def test_lazy_line_features_follow_their_definitions(model: BoilerplateModel) -> None:
+    from archiver.ingest.metadata import is_date_line
+    from archiver.ingest.textfeatures import analyse
+
+    texts = [
+        "Published December 19, 2024 6:24pm EST",
+        "By Ana Lopez and Bo Li",
+        "The council met in 2019. It voted twice! Then it adjourned? Yes.",
+        "Written by Rob Ewaschuk, 2021",
+        "A long line " + "about nothing in particular " * 8 + "in 2020.",
+    ]
+    for line in analyse(texts, model):
+        text = line.text
+        assert line.has_date == (len(text) <= 160 and any(y in text for y in ("2019", "2020",
+                                 "2021", "2024")))  # fmt: skip
+        assert line.is_date == (line.has_date and is_date_line(text))
+        assert line.is_byline == (len(text) <= 160 and text.startswith(("By ", "Written by")))
+    sentences = [line.sentences for line in analyse(texts, model)]
+    assert sentences == [0, 0, 4, 0, 1]
+    item = analyse(texts, model)[2].rescored(1.5)
+    assert (item.score, item.sentences, item.text) == (1.5, 4, texts[2])
+
+
+def test_credit_lines_scan_finds_credits_by_index() -> None:
+    from archiver.ingest.byline import credit_lines, parse_credit_line
+
+    texts = [
+        "The vote was held on Monday.",
+        "Fox News' Chris Pandolfo and The Associated Press contributed to this report.",
+        "REPORTING BY ANA LOPEZ; EDITING BY BO LI",
+        "Additional reporting by Jane Roe",
+        "Nobody CONTRIBUTED anything here",
+    ]
+    found = credit_lines(texts)
+    assert 1 in found and 3 in found and 0 not in found and 4 not in found
+    assert found == {i: c for i, t in enumerate(texts) if (c := parse_credit_line(t)) is not None}
+    assert found[1].authors == ("Chris Pandolfo",) and found[1].source == "Fox News"
+    assert credit_lines([]) == {}

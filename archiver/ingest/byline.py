@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -183,6 +183,21 @@ def parse_credit_line(line: str) -> Credit | None:
     return Credit(authors=tuple(persons), credits=tuple(orgs), source=source)
 
 
+def credit_lines(texts: Sequence[str]) -> dict[int, Credit]:
+    """parse_credit_line of each text, by index; one lower-cased scan of all the texts skips
+    those that hold none of the words a credit line needs."""
+    found = {}
+    lowered = "\n".join(texts).lower().split("\n")
+    if len(lowered) != len(texts):  # a text with a line break: test every one
+        lowered = [text.lower() for text in texts]
+    for index, (text, low) in enumerate(zip(texts, lowered, strict=True)):
+        if "contribut" in low or low.lstrip().startswith(_REPORTING_WORDS):
+            credit = parse_credit_line(text)
+            if credit is not None:
+                found[index] = credit
+    return found
+
+
 def looks_like_org(text: str) -> bool:
     """True for a short capitalised publisher name ('Fox News', 'Capital Wire', 'CNN')."""
     words = text.split()
@@ -241,12 +256,16 @@ def _bare_names(text: str) -> Credit | None:
 _COPYRIGHT = re.compile(
     r"^(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*)?(?P<name>[^.|]{3,60}?)[.|]", re.I
 )
+_COPYRIGHT_START = frozenset("©(cC")
 _AGENCIES = re.compile(r"\b(associated press|reuters|afp|agence france|dpa|getty|ap)\b", re.I)
 
 
 def source_from_copyright(line: str) -> str | None:
     """The publisher named in '© 2024 Metro Daily. All rights reserved.' (not news agencies)."""
-    match = _COPYRIGHT.match(line.strip())
+    stripped = line.strip()
+    if stripped[:1] not in _COPYRIGHT_START:  # the pattern's possible first characters
+        return None
+    match = _COPYRIGHT.match(stripped)
     if not match:
         return None
     name = re.sub(r"\s*\b(19|20)\d{2}$", "", match.group("name").strip(" ,"))

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,30 +49,59 @@ class Fingerprint:
 
 def fingerprint(title: str, body: Iterable[str]) -> Fingerprint:
     """Exact key, shingles and MinHash signature of an article, from one tokenisation."""
-    words = tokens(" ".join(body))
-    exact = hashlib.sha256(" ".join(words or tokens(title)).encode("utf-8")).hexdigest()
-    array = _shingle_array(words)
-    return Fingerprint(exact, array.astype("<u8").tobytes(), _signature(array))
+    words = _utf8_tokens(" ".join(body))
+    joined = b" ".join(words) if words else " ".join(tokens(title)).encode("utf-8")
+    exact = hashlib.sha256(joined).hexdigest()
+    array = _shingles_of(words)
+    return Fingerprint(exact, array.astype("<u8", copy=False).tobytes(), _signature(array))
 
 
-_WORD_IDS: dict[str, int] = {}
-"""Stable 32-bit ids of words (crc32), memoised: news vocabulary repeats heavily."""
+_ASCII_TOKENS = bytes(
+    c + 32 if 65 <= c <= 90 else c if c >= 128 or chr(c).isalnum() or c == 95 else 32
+    for c in range(256)
+)
+"""Bytes table: ASCII letters lower-cased, ASCII non-word characters as spaces, UTF-8 kept."""
+_ASCII_BYTES = bytes(range(128))
 
 
-def _word_ids(words: list[str]) -> list[int]:
-    """The id of every word; only words not seen before are hashed."""
-    if len(_WORD_IDS) > 500_000:
-        _WORD_IDS.clear()
-    for word in set(words).difference(_WORD_IDS):
-        _WORD_IDS[word] = zlib.crc32(word.encode("utf-8"))
-    return list(map(_WORD_IDS.__getitem__, words))
+def _utf8_tokens(text: str) -> list[bytes]:
+    """tokens(text) as UTF-8 bytes, by byte operations unless the text holds CJK characters.
+
+    Case folding works character by character, and a word run of ``\\w+`` is a run of
+    characters with ``str.isalnum()`` or ``_``: each of the few distinct non-ASCII characters
+    is replaced by its folded form (non-word characters as spaces), then one byte table folds
+    the ASCII letters and splits on the ASCII non-word characters.
+    """
+    if not text.isascii():
+        try:
+            others = text.encode("utf-8").translate(None, _ASCII_BYTES).decode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (never part of a word)
+            return [word.encode("utf-8") for word in tokens(text)]
+        if _CJK.search(others):
+            found = tokens(text)  # encoded at once: no token holds a NUL
+            return "\x00".join(found).encode("utf-8").split(b"\x00") if found else []
+        for char in set(others):
+            folded = "".join(c if c.isascii() or c.isalnum() else " " for c in char.casefold())
+            if folded != char:
+                text = text.replace(char, folded)
+    return text.encode("utf-8").translate(_ASCII_TOKENS).split()
 
 
-def _shingle_array(words: list[str]) -> np.ndarray:
+def _word_ids(words: Iterable[str]) -> list[int]:
+    """Stable 32-bit ids of words: crc32 of their UTF-8 bytes."""
+    return [zlib.crc32(word.encode("utf-8")) for word in words]
+
+
+def _shingle_array(words: Sequence[str]) -> np.ndarray:
     """Sorted distinct shingle hashes of a token run."""
+    return _shingles_of([word.encode("utf-8") for word in words])
+
+
+def _shingles_of(words: Sequence[bytes]) -> np.ndarray:
+    """Sorted distinct shingle hashes of a run of UTF-8 encoded words (word id: crc32)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    ids = np.array(_word_ids(words), dtype=np.uint64)
+    ids = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
     return _sorted_distinct(_combine(ids, min(SHINGLE, len(ids))))
 
 
@@ -90,9 +119,10 @@ def _sorted_distinct(values: np.ndarray) -> np.ndarray:
 def _combine(ids: np.ndarray, width: int) -> np.ndarray:
     """Polynomial rolling combination of `width` consecutive word ids (mod 2^64)."""
     count = len(ids) - width + 1
-    acc = np.zeros(count, dtype=np.uint64)
-    for k in range(width):
-        acc = acc * np.uint64(1_000_003) + ids[k : k + count]
+    acc = ids[:count].copy()  # 0 * base + ids: the first step
+    for k in range(1, width):
+        acc *= np.uint64(1_000_003)
+        acc += ids[k : k + count]
     return acc
 
 
@@ -100,16 +130,17 @@ _MASK = np.uint64((1 << 61) - 1)
 _RNG = np.random.RandomState(20261128)
 _A = _RNG.randint(1, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 _B = _RNG.randint(0, 2**31 - 1, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
+_B_COLUMN = _B[:, np.newaxis]
 
 
 def _signature(values: np.ndarray) -> bytes:
     """MinHash of an array of shingle hashes: (a*x + b) mod 2^64 keeping 61 bits, minimised."""
     if not len(values):
         return b""
-    mixed = np.multiply.outer(values & _MASK, _A)  # in place from here: no temporaries
-    mixed += _B
+    mixed = np.multiply.outer(_A, values & _MASK)  # one row per permutation: contiguous mins
+    mixed += _B_COLUMN  # in place from here: no temporaries
     mixed &= _MASK
-    return bytes(mixed.min(axis=0).astype("<u8").tobytes())
+    return bytes(mixed.min(axis=1).astype("<u8").tobytes())
 
 
 def encode_signature(sig: bytes) -> str:

@@ -57,6 +57,8 @@ _NUMERIC = re.compile(
     re.I,
 )
 _TIME_ONLY = re.compile(_TIME, re.I)
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")
+_ANY_DIGIT = re.compile(r"\d")
 _DATE_WORDS = re.compile(
     r"\b(published|updated|posted|last|modified|on|at|am|um|le|el|em|à|mis|jour|à jour|publié|"
     r"publicado|actualizado|veröffentlicht|aktualisiert|aktualizováno|publikováno|date|"
@@ -124,6 +126,8 @@ def _day(year: str, month: int, day: str) -> dt.date | None:
 def parse_date(text: str) -> dt.date | dt.datetime | None:
     """The first date stated in text (ISO, 'December 19, 2024 6:24pm EST', '24 July 2015', ...)."""
     found: list[tuple[int, dt.date | dt.datetime]] = []
+    if _ANY_YEAR.search(text) is None:  # every date pattern holds a year
+        return None
     for pattern in (_YMD, _MDY, _DMY, _NUMERIC):
         match = pattern.search(text)
         if not match:
@@ -183,6 +187,8 @@ def without_dates(line: str) -> str:
 
 def strip_dates(line: str) -> str:
     """The line with every date and time expression removed."""
+    if _ANY_DIGIT.search(line) is None:  # every date and time pattern holds a digit
+        return line
     for pattern in (_YMD, _MDY, _DMY, _NUMERIC, _TIME_ONLY):
         line = pattern.sub(" ", line)
     return line
@@ -196,6 +202,8 @@ _URL_LINE = re.compile(
 def find_url(lines: Iterable[str]) -> str | None:
     """The first line that is only an article address (with a path), e.g. 'https://x.com/a/b'."""
     for line in lines:
+        if "://" not in line:  # the pattern needs it: most lines skip the regex
+            continue
         match = _URL_LINE.match(line.strip())
         if match:
             return match.group(1).rstrip(".,;)")

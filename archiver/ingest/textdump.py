@@ -183,12 +183,9 @@ def _best_end(lines: Sequence[Line], start: int, stop: int) -> int:
 
 def _credits(lines: Sequence[Line], after: int, end: int) -> dict[int, names.Credit]:
     """Credit lines ('X contributed to this report') from the title to just after the content."""
-    found = {}
-    for i in range(after + 1, min(len(lines), end + 6)):
-        credit = names.parse_credit_line(lines[i].text)
-        if credit is not None:
-            found[i] = credit
-    return found
+    first = after + 1
+    texts = [line.text for line in lines[first : min(len(lines), end + 6)]]
+    return {first + k: credit for k, credit in names.credit_lines(texts).items()}
 
 
 def _byline(lines: Sequence[Line], head: Head, end: int) -> list[names.Credit]:

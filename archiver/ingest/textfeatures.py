@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -48,24 +47,86 @@ def stop_words() -> frozenset[str]:
     return frozenset(words)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One non-empty dump line and the evidence about it."""
+_UNSET = -1
+"""A lazy feature of a Line not computed yet."""
 
-    text: str
-    size: float
-    words: int
-    kind: int
-    score: float
-    terminal: bool
-    sentences: int
-    caps: bool
-    rule: bool
-    repeated: bool
-    is_date: bool
-    has_date: bool
-    is_byline: bool
-    ends: bool
+
+class Line:
+    """One non-empty dump line and the evidence about it (read-only).
+
+    Sentence, date and byline evidence is only needed near the head of an article: it is
+    computed on first use and kept.
+    """
+
+    __slots__ = ("_byline", "_date", "_sentences", "caps", "ends", "kind", "repeated", "rule",
+                 "score", "size", "terminal", "text", "words")  # fmt: skip
+
+    def __init__(self, text: str, size: float, words: int, kind: int, score: float,
+                 terminal: bool, caps: bool, rule: bool, repeated: bool, ends: bool,
+                 sentences: int = _UNSET) -> None:  # fmt: skip
+        """Set the eagerly computed features."""
+        self.text, self.size, self.words, self.kind, self.score = text, size, words, kind, score
+        self.terminal, self.caps, self.rule, self.repeated = terminal, caps, rule, repeated
+        self.ends, self._sentences, self._date, self._byline = ends, sentences, _UNSET, _UNSET
+
+    def __repr__(self) -> str:
+        """The text and kind, for debugging."""
+        return f"Line({self.text!r}, kind={self.kind}, score={self.score})"
+
+    def rescored(self, score: float) -> Line:
+        """A copy of the line with another score."""
+        line = Line(self.text, self.size, self.words, self.kind, score, self.terminal, self.caps,
+                    self.rule, self.repeated, self.ends, self._sentences)  # fmt: skip
+        line._date, line._byline = self._date, self._byline
+        return line
+
+    @property
+    def sentences(self) -> int:
+        """Sentence ends in the first SENTENCE_SCAN characters."""
+        if self._sentences == _UNSET:
+            self._sentences = _sentence_count(self.text)
+        return self._sentences
+
+    @property
+    def has_date(self) -> bool:
+        """A short line holding a year (it may state a date)."""
+        return self._date_flags() > 0
+
+    @property
+    def is_date(self) -> bool:
+        """A short line that is only a date with date words."""
+        return self._date_flags() == 2
+
+    def _date_flags(self) -> int:
+        """0: no year, 1: a year, 2: a date line."""
+        if self._date == _UNSET:
+            text = self.text
+            if len(text) <= SHORT_LINE and _YEAR.search(text) is not None:
+                self._date = 2 if meta.is_date_line(text) else 1
+            else:
+                self._date = 0
+        return self._date
+
+    @property
+    def is_byline(self) -> bool:
+        """A short line starting like a byline ('By ...', 'Par ...', 'Author: ...')."""
+        if self._byline == _UNSET:
+            text = self.text
+            self._byline = int(len(text) <= SHORT_LINE and _BYLINE_START.match(text) is not None)
+        return self._byline == 1
+
+
+SHORT_LINE = 160
+"""Only lines up to this long are tested for dates and bylines."""
+
+
+def _sentence_count(text: str) -> int:
+    """Sentence ends in the first SENTENCE_SCAN characters of a line."""
+    return len(_SENTENCE_END.findall(text, 0, SENTENCE_SCAN))
+
+
+_ASCII_WORDS = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256))
+"""Bytes table: ASCII word characters (\\w) kept, every other byte a space."""
 
 
 def _measure(text: str) -> tuple[float, int, int]:
@@ -73,7 +134,10 @@ def _measure(text: str) -> tuple[float, int, int]:
     cjk = len(_CJK.findall(text)) if not text.isascii() else 0
     if len(text) + 2 * cjk >= LONG_LINE and cjk < len(text) // 2:
         return len(text) + 2 * cjk, text.count(" ") + 1 + cjk // 2, cjk
-    tokens = len(_WORD.findall(text)) if cjk < len(text) // 2 else 0
+    if text.isascii():  # \w+ runs counted by byte operations: the same count, cheaper
+        tokens = len(text.encode("ascii").translate(_ASCII_WORDS).split())
+    else:
+        tokens = len(_WORD.findall(text)) if cjk < len(text) // 2 else 0
     return len(text) + 2 * cjk, (tokens or len(text.split())) + cjk // 2, cjk
 
 
@@ -92,6 +156,8 @@ def _density(text: str, cjk: int) -> float:
 
 def _is_caps(text: str) -> bool:
     """An ALL-CAPS line of several words (teasers, section labels)."""
+    if text.isascii():  # the same test: no lower-case letter and some upper-case one
+        return len(text) >= 12 and text.isupper()
     return len(text) >= 12 and text.upper() == text and text.lower() != text
 
 
@@ -112,26 +178,26 @@ def _line(text: str, model: BoilerplateModel, repeated: bool) -> Line:
     """Features and score of one line."""
     size, words, cjk = _measure(text)
     terminal = text.rstrip(_CLOSERS).endswith(_TERMINAL)
-    sentences = len(_SENTENCE_END.findall(text, 0, SENTENCE_SCAN))
     caps = _is_caps(text)
-    short = len(text) <= 160
     rule = model.matches_rule(text)
-    has_date = short and _YEAR.search(text) is not None
-    is_date = has_date and meta.is_date_line(text)
-    is_byline = short and _BYLINE_START.match(text) is not None
     linky = size < 200 and ("://" in text or "ww." in text) and _URL.search(text) is not None
     linky = linky or _is_menu(text)
+    sentences = _UNSET
     if rule or repeated or (caps and words >= 4 and not terminal):
         kind, score = BAD, -25.0
     elif size >= 80 and not linky and _is_prose(text, size, cjk, terminal):
         kind, score = GOOD, size
-    elif size >= 30 and terminal and not linky and (sentences >= 1 or _density(text, cjk) >= 0.15):
+    elif (
+        size >= 30
+        and terminal
+        and not linky
+        and ((sentences := _sentence_count(text)) >= 1 or _density(text, cjk) >= 0.15)
+    ):
         kind, score = SHORT, size * 0.3
     else:
         kind, score = SHORT, -(10.0 + max(0.0, 30.0 - size) * 0.3)
     ends = rule and is_end_marker(text)
-    return Line(text, size, words, kind, score, terminal, sentences, caps, rule, repeated,
-                is_date, has_date, is_byline, ends)  # fmt: skip
+    return Line(text, size, words, kind, score, terminal, caps, rule, repeated, ends, sentences)
 
 
 MEMO_MAX_CHARS = 160
@@ -211,16 +277,33 @@ def _list_item(line: Line) -> Line:
     """A list item scored like a short sentence of the text, unless a rule or repetition
     marks it as boilerplate."""
     if line.kind == SHORT and line.score < 0 and not (line.rule or line.repeated):
-        return replace(line, score=line.size * 0.3)
+        return line.rescored(line.size * 0.3)
     return line
+
+
+_TOKEN_MEMO: dict[str, frozenset[str]] = {}
+"""token_set of short texts (headline candidates are tested against several neighbours)."""
 
 
 def token_set(text: str) -> frozenset[str]:
     """Content tokens for overlap tests: words of 3+ letters, CJK character bigrams."""
-    tokens = {t.lower() for t in _LONG_WORD.findall(text)}
-    for run in _CJK_RUN.findall(text):
-        tokens.difference_update({run.lower()})
-        tokens.update(run[k : k + 2] for k in range(max(1, len(run) - 1)))
+    if len(text) <= MEMO_MAX_CHARS:
+        found = _TOKEN_MEMO.get(text)
+        if found is None:
+            if len(_TOKEN_MEMO) >= MEMO_SIZE:
+                _TOKEN_MEMO.clear()
+            found = _TOKEN_MEMO[text] = _token_set(text)
+        return found
+    return _token_set(text)
+
+
+def _token_set(text: str) -> frozenset[str]:
+    """token_set, computed."""
+    tokens = set(map(str.lower, _LONG_WORD.findall(text)))
+    if not text.isascii():
+        for run in _CJK_RUN.findall(text):
+            tokens.difference_update({run.lower()})
+            tokens.update(run[k : k + 2] for k in range(max(1, len(run) - 1)))
     return frozenset(tokens - stop_words())
 
 
@@ -254,6 +337,7 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arabic", re.compile(r"[\u0600-\u06ff]")),
     ("devanagari", re.compile(r"[\u0900-\u097f]")),
 )
+_ANY_SCRIPT = re.compile("|".join(pattern.pattern for _, pattern in _SCRIPTS))
 _AMBIGUOUS_SCRIPTS = frozenset({"cyrillic", "arabic", "devanagari"})
 LANG_FALLBACK_SAMPLE = 400
 """Characters given to py3langid when the cheap tests cannot decide."""
@@ -264,6 +348,8 @@ def _script_language(sample: str) -> str | None:
     (Cyrillic, Arabic, Devanagari), None for Latin-script text."""
     if sample.isascii():
         return None
+    if _ANY_SCRIPT.search(sample) is None:  # every count below is 0: only 'no letters' decides
+        return "zh" if _LETTER.search(sample) is None else None
     counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS}
     letters = len(_LETTER.findall(sample))
     if counts["kana"] and counts["kana"] + counts["han"] >= 0.3 * letters:
@@ -283,8 +369,8 @@ def _stopword_language(sample: str) -> str | None:
         return None
     codes, table = _stop_lists()
     scores = [0.0] * len(codes)
-    for token in tokens:
-        for k, weight in table.get(token, ()):
+    for token in filter(table.__contains__, tokens):
+        for k, weight in table[token]:
             scores[k] += weight
     ranked = sorted(range(len(codes)), key=scores.__getitem__, reverse=True)
     top, second = scores[ranked[0]], scores[ranked[1]]
