@@ -189,16 +189,9 @@ class ContentCache:
             self.db.executemany("DELETE FROM files WHERE rel=?", [(rel,) for rel in gone])
             self.db.execute("DELETE FROM bodies WHERE sha NOT IN (SELECT sha FROM files)")
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """BEGIN ... COMMIT, rolled back on any error."""
-        self.db.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        """BEGIN ... COMMIT on this cache's database, rolled back on any error."""
+        return transaction(self.db)
 
     def close(self) -> None:
         """Close the database."""
@@ -210,6 +203,18 @@ def open_cache(state_dir: Path) -> ContentCache:
     from archiver.manifest import code_fingerprint
 
     return ContentCache(state_dir, code_fingerprint(CACHE_MODULES, search=False))
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN ... COMMIT on an autocommit connection, rolled back on any error."""
+    db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def load_article(row: Row, path: Path) -> Article | None:

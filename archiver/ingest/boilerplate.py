@@ -39,7 +39,7 @@ def normalise_line(line: str) -> str:
     return _DIGITS.sub("0", text)
 
 
-def _keys(text: str) -> set[str]:
+def line_keys(text: str) -> set[str]:
     """The distinct normalised non-empty lines of one input."""
     keys = set()
     for line in text.splitlines():
@@ -58,7 +58,7 @@ def line_counts(texts: Iterable[str]) -> Counter[str]:
         if digest in seen:
             continue
         seen.add(digest)
-        counts.update(_keys(text))
+        counts.update(line_keys(text))
     return counts
 
 

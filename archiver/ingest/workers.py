@@ -146,7 +146,7 @@ def _text(job: Job) -> str:
 
 def scan(job: Job) -> Scanned | str:
     """Pass 1: read and decode one input; its line keys when it is a text dump (or the reason)."""
-    from archiver.ingest.boilerplate import line_counts
+    from archiver.ingest.boilerplate import line_keys
 
     try:
         text = decode(_read(job), html=job.kind == "html")
@@ -156,7 +156,7 @@ def scan(job: Job) -> Scanned | str:
     if job.kind != "text":
         return Scanned(b"", None)
     digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
-    return Scanned(digest, tuple(line_counts([text])))
+    return Scanned(digest, tuple(line_keys(text)))
 
 
 def clean(blob: bytes, job: Job) -> Cleaned | str:

@@ -171,8 +171,9 @@ class WordStore:
         self, rows: Mapping[str, tuple[str, Kinds]], keep: Collection[str] | None = None
     ) -> None:
         """Store new words (slug -> fingerprint, words); with keep, forget the other slugs."""
-        self.db.execute("BEGIN")
-        try:
+        from archiver.cache import transaction
+
+        with transaction(self.db):
             self.db.executemany(
                 "INSERT OR REPLACE INTO words VALUES (?, ?, ?, ?, ?)",
                 [(slug, mark, *kinds) for slug, (mark, kinds) in rows.items()],
@@ -181,10 +182,6 @@ class WordStore:
                 slugs = [s for (s,) in self.db.execute("SELECT slug FROM words")]
                 gone = [(s,) for s in slugs if s not in keep]
                 self.db.executemany("DELETE FROM words WHERE slug=?", gone)
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the database."""
