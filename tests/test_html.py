@@ -203,6 +203,8 @@ def test_url_argument_wins_and_resolves_links() -> None:
 class _Model:
     """A stand-in boilerplate model: drops one known line."""
 
+    repeated: frozenset[str] = frozenset()
+
     def is_boilerplate(self, line: str) -> bool:
         return line.startswith("Passengers on the first journey")
 

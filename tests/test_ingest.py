@@ -256,3 +256,91 @@ def test_workers_write_the_article_and_keep_the_original(tmp_path: Path) -> None
     assert (content / "originals" / f"{sha}.txt").read_bytes() == page.read_bytes()
     stale = workers.WriteJob(str(content), "u", None, (workers.Job(str(page), "text", "0" * 64),))
     assert workers.write(stale).problems[0][0] == str(page)
+
+
+_PROSE = [
+    "The harbour council voted on Tuesday to rebuild the old pier after storms damaged it",
+    "Farmers in the valley said the late frost had cut this year's apple harvest by half",
+    "A local choir won the regional contest with a programme of songs about the river",
+]
+
+
+def _page(folder: Path, name: str, topic: int, chrome: str) -> None:
+    """A page dump whose article text is its own, with one shared chrome line in it."""
+    paragraphs = [f"{_PROSE[topic]}, sentence {i} of the report said." for i in range(8)]
+    paragraphs.insert(4, chrome)
+    folder.mkdir(parents=True, exist_ok=True)
+    title = f"Headline number {topic} about {_PROSE[topic].split()[1]}"
+    text = "\n\n".join([title, *paragraphs])
+    (folder / name).write_text(f"{text}\n", encoding="utf-8")
+
+
+def test_lines_seen_once_are_remembered_as_hashes_and_count_in_later_batches(
+    tmp_path: Path,
+) -> None:
+    from archiver.ingest.pipeline import ingest
+    from archiver.ingest.state import STATE_NAME, load_state
+
+    chrome = "The Quayside Trading Company supports local reporting."
+    _page(tmp_path / "a", "a.txt", 0, chrome)
+    _page(tmp_path / "b", "b.txt", 1, chrome)
+    _page(tmp_path / "b", "c.txt", 2, chrome)
+    settings = Settings()
+    content = tmp_path / "content"
+    ingest([tmp_path / "a"], settings, content_dir=content, jobs=1)
+    raw = (content / STATE_NAME).read_text(encoding="utf-8")
+    assert "quayside" not in raw  # seen once: kept as a hash, not as text
+    state = load_state(content)
+    assert state.line_count("the quayside trading company supports local reporting.") == 1
+    assert state.line_count("never seen") == 0
+    ingest([tmp_path / "b"], settings, content_dir=content, jobs=1)
+    later = [read_article(p) for p in content_files(content)]
+    assert len(later) == 3
+    # 1 input earlier + 2 now = 3 = min_repeat: the line is boilerplate in the second batch.
+    assert [chrome in a.body for a in sorted(later, key=lambda a: a.title)] == [True, False, False]
+    assert (
+        load_state(content).line_count("the quayside trading company supports local reporting.")
+        == 3
+    )
+    # Without the first batch the line is in 2 inputs only and stays.
+    alone = tmp_path / "alone"
+    ingest([tmp_path / "b"], settings, content_dir=alone, jobs=1)
+    assert all(chrome in read_article(p).body for p in content_files(alone))
+
+
+def test_state_line_counts_round_trip_with_singles(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from archiver.ingest.state import (
+        IngestState,
+        line_hash,
+        load_state,
+        remember_lines,
+        save_state,
+    )
+
+    state = IngestState()
+    remember_lines(state, Counter({"a": 1, "b": 2, "x" * 200: 1, "": 5}))
+    assert dict(state.lines) == {"b": 2} and state.singles == {line_hash("a")}
+    remember_lines(state, Counter({"a": 1, "c": 1}))
+    assert dict(state.lines) == {"a": 2, "b": 2} and state.singles == {line_hash("c")}
+    save_state(tmp_path, state)
+    loaded = load_state(tmp_path)
+    assert loaded.lines == state.lines and loaded.singles == state.singles
+    assert [loaded.line_count(k) for k in ("a", "c", "d", "x" * 200)] == [2, 1, 0, 0]
+
+
+def test_ingest_restores_the_callers_gc_thresholds(tmp_path: Path) -> None:
+    import gc
+
+    from archiver.ingest.pipeline import ingest
+
+    _page(tmp_path / "in", "a.txt", 0, "A line.")
+    before = gc.get_threshold()
+    gc.set_threshold(555, 7, 9)
+    try:
+        report = ingest([tmp_path / "in"], Settings(), content_dir=tmp_path / "c", jobs=1)
+        assert gc.get_threshold() == (555, 7, 9)
+    finally:
+        gc.set_threshold(*before)
+    assert [o.status for o in report.outcomes] == ["new"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import unicodedata
@@ -258,6 +259,12 @@ class BoilerplateModel:
     def empty(cls) -> BoilerplateModel:
         """The shipped rules only, no cross-document evidence (single inputs, tests)."""
         return cls(rules=compile_rules(shipped_rules()), repeated=frozenset())
+
+    def with_repeated(self, repeated: frozenset[str]) -> BoilerplateModel:
+        """The same compiled rules with another set of repeated lines (no recompiling)."""
+        model = copy.copy(self)
+        object.__setattr__(model, "repeated", repeated)
+        return model
 
     def matches_rule(self, line: str) -> bool:
         """True when a rule matches the trimmed line from its start (``re.match``).

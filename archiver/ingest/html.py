@@ -11,6 +11,7 @@ from archiver.errors import NotAnArticleError
 from archiver.ingest import htmlchoose as choose
 from archiver.ingest.htmlbody import markdown_blocks
 from archiver.ingest.htmlfigures import collect_figures, place_figures
+from archiver.ingest.htmllines import drop_repeated, site_of
 from archiver.ingest.htmlmeta import ARTICLE_TYPES, PageMeta, collapse, itemprop_authors, read_meta
 from archiver.ingest.htmlurls import safe_url
 from archiver.model import Extracted
@@ -48,6 +49,7 @@ def extract_html(
     blocks, link_share = markdown_blocks(body_tree, page_url)
     if boilerplate is not None:
         blocks = _drop_boilerplate(blocks, boilerplate)
+        blocks = drop_repeated(blocks, site_of(text), boilerplate.repeated)
     _refuse_non_articles(tree, meta, blocks, link_share)
     return _assemble(tree, meta, blocks, page_url, url_origin)
 

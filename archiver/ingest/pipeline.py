@@ -8,14 +8,15 @@ each cleaned input (new, update, duplicate) as results stream in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from archiver.config import Settings
 from archiver.content import content_files
@@ -27,9 +28,6 @@ from archiver.ingest.state import save_state as _save_state
 from archiver.ingest.store import Decoded, Input, Store
 from archiver.ingest.workers import Cleaned, Scanned, Workers
 from archiver.report import Reporter, SilentReporter
-
-if TYPE_CHECKING:
-    from archiver.ingest.boilerplate import BoilerplateModel
 
 __all__ = ["KINDS", "Cleaned", "Decoded", "Input", "Store", "find_inputs", "ingest", "read_bytes"]
 
@@ -111,18 +109,51 @@ def ingest(
     now: dt.datetime | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the content folder; every input ends up in the report."""
+    with _batch_gc():
+        return _ingest(paths, settings, content_dir, dry_run, force, jobs, reporter, now)
+
+
+@contextlib.contextmanager
+def _batch_gc() -> Iterator[None]:
+    """Rare cyclic-GC passes during a batch, the caller's thresholds after it.
+
+    A batch builds large, acyclic tables (line counts, fingerprints, articles): with the default
+    thresholds the collector scans them again and again, about a third of this process's time.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(*workers.POOL_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    content_dir: Path | None,
+    dry_run: bool,
+    force: bool,
+    jobs: int | None,
+    reporter: Reporter | None,
+    now: dt.datetime | None,
+) -> IngestReport:
+    """The steps of ingest() (which wraps them in _batch_gc)."""
     reporter = reporter or SilentReporter()
     content = (content_dir or settings.content_path).resolve()
     report = IngestReport()
     inputs = find_inputs(paths, report)
     state = load_state(content)
     existing = {p.stem for p in content_files(content)}
-    slots = _read_all(inputs, settings, state, force, existing)
-    candidates = [slot for slot in slots if isinstance(slot, Decoded)]
-    if not candidates:
-        _report_reads(slots, {}, report)
-        return report  # everything was unchanged, a duplicate or unreadable: nothing to write
-    with Workers(settings, jobs, len(candidates)) as pool:
+    # A first ingest starts its workers at once, so they get ready while the inputs are read.
+    first = 0 if state.records else len(inputs)
+    with Workers(settings, jobs, first, {i.kind for i in inputs}) as pool:
+        slots = _read_all(inputs, settings, state, force, existing)
+        candidates = [slot for slot in slots if isinstance(slot, Decoded)]
+        if not candidates:
+            _report_reads(slots, {}, report)
+            return report  # everything was unchanged, a duplicate or unreadable: nothing to write
+        pool.start(len(candidates))
         scanned = dict(
             zip(candidates, pool.map(workers.scan, [d.job for d in candidates]), strict=True)
         )
@@ -131,10 +162,16 @@ def ingest(
             return report
         batch_lines, fresh_lines = _batch_lines(decoded, scanned, state)
         del scanned
-        model = _boilerplate_model(batch_lines, settings, state)
+        repeated = _repeated_lines(batch_lines, state, settings.ingest.boilerplate_min_repeat)
+        del batch_lines
         store: Store | None = None  # built on the first success: re-runs that only fail skip it
-        clean = partial(workers.clean, workers.model_blob(model))
+        rules = _user_rules(settings)
+        clean = partial(workers.clean, workers.model_blob(rules, repeated))
         results = pool.map(clean, [d.job for d in decoded])
+        # While the workers clean: fold the new line counts into the state (saved at the end).
+        counted_lines = bool(fresh_lines)
+        remember_lines(state, fresh_lines)
+        del fresh_lines
         for item, result in zip(
             decoded, reporter.progress(results, len(decoded), "Cleaning"), strict=True
         ):
@@ -149,9 +186,8 @@ def ingest(
             return report
         if store is not None:
             _commit(store, pool, report)
-    if store is None and not fresh_lines and all(d.sha256 in state.counted for d in decoded):
+    if store is None and not counted_lines and all(d.sha256 in state.counted for d in decoded):
         return report  # only inputs that failed before failed again: the state is unchanged
-    remember_lines(state, fresh_lines)
     state.counted.update(d.sha256 for d in decoded)
     _save_state(content, state)
     return report
@@ -228,6 +264,9 @@ def _batch_lines(
     fresh: Counter[str] = Counter()
     seen: set[bytes] = set()
     seen_fresh: set[bytes] = set()
+    if not any(item.sha256 in state.counted for item in decoded):
+        fresh = batch  # nothing counted before (a first run): both tables are the same
+        seen_fresh = seen
     for item in decoded:
         result = scanned[item]
         if isinstance(result, str) or result.keys is None:
@@ -235,27 +274,36 @@ def _batch_lines(
         if result.digest not in seen:
             seen.add(result.digest)
             batch.update(result.keys)
-        if item.sha256 not in state.counted and result.digest not in seen_fresh:
+        if (
+            fresh is not batch
+            and item.sha256 not in state.counted
+            and result.digest not in seen_fresh
+        ):
             seen_fresh.add(result.digest)
             fresh.update(result.keys)
     return batch, fresh
 
 
-def _boilerplate_model(
-    batch_lines: Counter[str], settings: Settings, state: IngestState
-) -> BoilerplateModel:
-    """Boilerplate evidence: shipped and user rules, lines recurring in this batch or archive."""
-    from archiver.ingest.boilerplate import BoilerplateModel
+def _repeated_lines(batch: Counter[str], state: IngestState, min_repeat: int) -> frozenset[str]:
+    """Lines in at least min_repeat (>= 2) inputs of this batch and the archive together."""
+    need = max(2, min_repeat)
+    repeated = {key for key, count in state.lines.items() if count >= need}
+    for key, count in batch.items():
+        if count >= need or count + state.line_count(key) >= need:
+            repeated.add(key)
+    return frozenset(repeated)
 
+
+def _user_rules(settings: Settings) -> tuple[str, ...]:
+    """The user's boilerplate rules, checked here so a bad one is one clear config error."""
+    from archiver.ingest.boilerplate import compile_rules
+
+    rules = tuple(settings.ingest.boilerplate_rules)
     try:
-        return BoilerplateModel.build(
-            [],
-            extra_rules=settings.ingest.boilerplate_rules,
-            min_repeat=settings.ingest.boilerplate_min_repeat,
-            known=batch_lines + state.lines,
-        )
+        compile_rules(rules)
     except ValueError as exc:
         raise ConfigError(f"ingest.boilerplate_rules: {exc}") from None
+    return rules
 
 
 def _commit(store: Store, pool: Workers, report: IngestReport) -> None:

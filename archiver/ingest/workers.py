@@ -8,11 +8,13 @@ decodes again what another worker read.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from archiver.config import Settings
-from archiver.content import content_file, parse_article, serialise, store_original
+from archiver.content import (
+    clean_slug,
+    content_file,
+    parse_article,
+    serialise,
+    store_original,
+)
 from archiver.errors import ArchiverError, InputError
 from archiver.ingest import dedup
 from archiver.ingest.decode import decode
@@ -34,6 +42,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 POOL_MIN = 40
 """Smaller batches are cleaned in-process: starting workers would cost more than it saves."""
+POOL_GC_THRESHOLD = (20_000, 20, 20)
+"""Cyclic-GC thresholds in pool processes: almost everything a pass allocates is freed by
+reference counting, so collecting every 700 allocations (the default) is mostly wasted work."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,8 @@ class Scanned:
     digest: bytes
     """blake2b of the decoded text (identical texts count once in the line counts)."""
     keys: tuple[str, ...] | None
-    """Distinct normalised lines of a text dump; None for other kinds."""
+    """Distinct normalised lines of a text dump, site-keyed visible lines of an HTML page;
+    None for other kinds."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,8 @@ class Cleaned:
     article: Article | None
     tags: tuple[str, ...]
     fingerprint: dedup.Fingerprint
+    slug_base: str = ""
+    """clean_slug of the wanted slug (computed here, in parallel): allocation adds -2, -3."""
 
     @property
     def exact(self) -> str:
@@ -105,6 +119,8 @@ class Written:
 
 _SETTINGS: list[Settings] = []
 _MODEL: dict[bytes, BoilerplateModel] = {}
+_RULES: dict[tuple[str, ...], BoilerplateModel] = {}
+"""Compiled rules by user rule list (the costly part of a model), kept for the process's life."""
 _TEXTS: dict[str, str] = {}
 """Texts this process decoded in pass 1, by input sha256, until pass 2 takes them."""
 
@@ -116,12 +132,44 @@ def init_worker(settings: Settings) -> None:
     _MODEL.clear()
 
 
+def init_pool_worker(settings: Settings) -> None:
+    """init_worker for a pool process, with cyclic-GC thresholds for batch work."""
+    init_worker(settings)
+    gc.set_threshold(*POOL_GC_THRESHOLD)
+
+
+def warm_up(kinds: frozenset[str]) -> None:
+    """Import the cleaners and compile the shipped rules before the first input arrives
+    (pool processes only: what it loaded stays for the process's life, outside the GC)."""
+    if "text" in kinds or "markdown" in kinds:
+        from archiver.ingest.gazetteer import load_gazetteer
+        from archiver.ingest.textdump import extract_textdump  # noqa: F401
+
+        load_gazetteer()
+        with contextlib.suppress(ValueError):  # a bad user rule: the main process reports it
+            _rules(tuple(_SETTINGS[0].ingest.boilerplate_rules) if _SETTINGS else ())
+    if "html" in kinds:
+        from archiver.ingest.html import extract_html  # noqa: F401
+    gc.freeze()  # the tables and compiled rules live as long as the process: never scan them
+
+
+def _rules(user_rules: tuple[str, ...]) -> BoilerplateModel:
+    """A model with the shipped and user rules and no repeated lines, compiled once."""
+    model = _RULES.get(user_rules)
+    if model is None:
+        from archiver.ingest.boilerplate import BoilerplateModel
+
+        model = _RULES[user_rules] = BoilerplateModel.build([], extra_rules=user_rules)
+    return model
+
+
 def _model(blob: bytes) -> BoilerplateModel:
-    """The boilerplate model sent as pickled bytes, unpickled once per process."""
+    """The batch's boilerplate model, sent as (user rules, repeated lines), built once."""
     model = _MODEL.get(blob)
     if model is None:
         _MODEL.clear()
-        model = _MODEL[blob] = pickle.loads(blob)  # our own pickle, never user data
+        user_rules, repeated = pickle.loads(blob)  # our own pickle, never user data
+        model = _MODEL[blob] = _rules(user_rules).with_repeated(repeated)
     return model
 
 
@@ -153,9 +201,13 @@ def scan(job: Job) -> Scanned | str:
     except ArchiverError as exc:
         return exc.message
     _TEXTS[job.sha256] = text
-    if job.kind != "text":
+    if job.kind not in {"text", "html"}:
         return Scanned(b"", None)
     digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+    if job.kind == "html":
+        from archiver.ingest.htmllines import page_keys
+
+        return Scanned(digest, page_keys(text))
     return Scanned(digest, tuple(line_keys(text)))
 
 
@@ -172,6 +224,7 @@ def clean(blob: bytes, job: Job) -> Cleaned | str:
 
 def write(job: WriteJob) -> Written:
     """Pass 3: keep the originals byte for byte, then write the article atomically."""
+    _TEXTS.clear()  # pass 2 is over: texts this process decoded for another's inputs can go
     content = Path(job.content)
     problems: list[tuple[str, str]] = []
     for original in job.originals:
@@ -194,10 +247,11 @@ def clean_text(kind: str, text: str, model: BoilerplateModel | None, settings: S
         article = parse_article(text)
         body = tuple(p for p in article.body.split("\n\n") if p.strip())
         tags = article.tags or _tags(article.title, article.summary, body, article, settings)
-        return Cleaned(None, article, tags, dedup.fingerprint(article.title, body))
+        base = clean_slug(article.slug or article.title)
+        return Cleaned(None, article, tags, dedup.fingerprint(article.title, body), base)
     ex = _extract(kind, text, model)
     tags = ex.tags or _tags(ex.title, ex.summary, ex.body, ex, settings)
-    return Cleaned(ex, None, tags, dedup.fingerprint(ex.title, ex.body))
+    return Cleaned(ex, None, tags, dedup.fingerprint(ex.title, ex.body), clean_slug(ex.title))
 
 
 def _tags(
@@ -246,18 +300,32 @@ def _extract(kind: str, text: str, model: BoilerplateModel | None) -> Extracted:
 class Workers:
     """Runs the passes over a batch: in one process pool kept for all passes, or in-process."""
 
-    def __init__(self, settings: Settings, jobs: int | None, size: int) -> None:
+    def __init__(
+        self, settings: Settings, jobs: int | None, size: int, kinds: Collection[str] = ()
+    ) -> None:
         self.settings = settings
         self.workers = max(1, jobs or os.cpu_count() or 1)
+        self.kinds = frozenset(kinds)
         self.pool: ProcessPoolExecutor | None = None
-        if self.workers > 1 and size >= POOL_MIN:
-            # forkserver: workers start small instead of inheriting the main process's memory.
-            context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=init_worker, initargs=(settings,)
-            )
-        else:
-            init_worker(settings)
+        init_worker(settings)  # the in-process fallback (small batches) needs it too
+        self.start(size)
+
+    def start(self, size: int) -> None:
+        """Start the pool if a batch of this size is worth it and it is not running yet."""
+        if self.pool is not None or self.workers < 2 or size < POOL_MIN:
+            return
+        # forkserver: workers start small instead of inheriting the main process's memory.
+        context = multiprocessing.get_context("forkserver")
+        self.pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=init_pool_worker,
+            initargs=(self.settings,),
+        )
+        # One task per worker starts them all now: they import the cleaners and compile the
+        # rules while the main process is still busy (reading inputs, counting lines).
+        for _ in range(self.workers):
+            self.pool.submit(warm_up, self.kinds)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """Apply fn to every item; results come back in order, as soon as they are ready."""
@@ -286,6 +354,8 @@ class Workers:
         self.close()
 
 
-def model_blob(model: BoilerplateModel) -> bytes:
-    """The model pickled once, to go with every pass-2 chunk (workers unpickle it once)."""
-    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+def model_blob(user_rules: Sequence[str], repeated: frozenset[str]) -> bytes:
+    """What a worker needs to build the batch's boilerplate model (user rules, repeated lines),
+    pickled once to go with every pass-2 chunk; each worker builds the model once."""
+    spec = (tuple(user_rules), repeated)
+    return pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
