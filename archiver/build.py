@@ -4,6 +4,9 @@ Read every content file (cached by stat and sha256 in .archiver/), stop here on 
 is bad, group them, plan every page, hash each page's inputs, hard-link the pages whose inputs
 did not change from the previous site, render the rest in a process pool into a sibling
 temporary folder, add static files, kept originals and the search files, then swap it in.
+A large Whoosh update (a cold build) runs in a forked, lower-priority child from the moment the
+articles are read, and the pool tokenises the client index's words before it renders, so both
+cores stay busy while this process groups, plans and builds the client index.
 
 Two shortcuts come first: nothing changed (same inputs, intact site: nothing to do), and the
 one-edit fast path (archiver/quick.py: only article bodies changed, so only the pages holding
@@ -72,7 +75,10 @@ __all__ = ["CACHE_MODULES", "BuildHooks", "BuildReport", "build_site"]
 
 POOL_MIN = 64
 """Below this many files or pages, work in-process: starting a pool costs more."""
-PARSE_CHUNK, RENDER_CHUNK = 48, 96
+PARSE_CHUNK, RENDER_CHUNK, WORDS_CHUNK = 48, 96, 200
+BACKGROUND_INDEX = 1000
+"""A Whoosh update of at least this many articles runs in a forked child (search.index.IndexJob)
+from the moment the articles are read, overlapping the rest of the build."""
 BACKGROUND_DELETE = 2000
 """An old site with more files than this is deleted by a detached process after the swap."""
 _SHA_NAME = frozenset("0123456789abcdef")
@@ -154,6 +160,7 @@ class _Build:
         self.nonce = _nonce(self.state)
         self.pool: ProcessPoolExecutor | None = None
         self.writer: SiteWriter | None = None
+        self.index_job: Any = None
 
     def run(self) -> BuildReport:
         """Skip everything when nothing changed; otherwise build and swap."""
@@ -182,6 +189,8 @@ class _Build:
         except RenderError as exc:
             raise BuildError(f"{exc}; the previous site was left as it was") from None
         finally:
+            if self.index_job is not None:
+                self.index_job.stop()
             self._stop_pool()
             writer.abort()
 
@@ -194,10 +203,12 @@ class _Build:
     ) -> BuildReport:
         """Read, plan, render, copy, index, swap."""
         from archiver.render import make_contexts, plan_contexts
-        from archiver.taxonomy import build_archive
+        from archiver.taxonomy import build_archive, sort_articles
 
         content = self._read(stats, scanned_ns)
         self._stop_if_strict(content.errors)
+        self._start_index(sort_articles(content.articles), content.sha_of)
+        words = self._start_words(content.articles, content.sha_of)
         archive = build_archive(content.articles, related_count=self.settings.related_count)
         ctx = make_contexts(
             archive,
@@ -209,9 +220,12 @@ class _Build:
         rendering = self._render(writer, plan.todo, content.bodies)
         self._copy_files(writer)
         token = secrets.token_hex(8)
-        search = self._search(writer, archive.articles, content.sha_of, token)  # while rendering
+        search = self._search(writer, archive.articles, content.sha_of, token, words)
         state = record(archive, ctx, content.slug_of, plan.templates, plan.embedding, search, token)
         self._rendered(writer, rendering)
+        if self.index_job is not None:
+            self.index_job.wait()
+            self.index_job = None
         errors = content.errors + writer.errors
         self._stop_if_strict(writer.errors)
         deleted = len(self.previous.outputs.keys() - writer.outputs.keys())
@@ -430,30 +444,77 @@ class _Build:
                 writer.copy(rel, originals / name)
 
     def _search(
-        self, writer: SiteWriter, articles: Sequence[Article], sha_of: dict[str, str], token: str
+        self,
+        writer: SiteWriter,
+        articles: Sequence[Article],
+        sha_of: dict[str, str],
+        token: str,
+        words: list[tuple[list[str], Future[Any]]],
     ) -> list[str]:
         """Update the Whoosh index and write the client search files; returns their paths.
 
-        token: the build's token, recorded in the client index state (see quick.py)."""
+        token: the build's token, recorded in the client index state (see quick.py); words:
+        the client index's words of changed articles, being computed in the pool."""
         index, client = search_module("index"), search_module("client")
-        previous = self.previous.articles
-        if index is not None:
+        if index is not None and self.index_job is None:
             index.update_index(
-                self.settings,
-                articles,
-                changed={slug for slug, sha in sha_of.items() if previous.get(slug) != sha},
-                deleted=previous.keys() - sha_of.keys(),
-                clean=self.clean or not previous,
-                reporter=self.reporter,
+                self.settings, articles, **self._index_changes(sha_of), reporter=self.reporter
             )
         paths: list[str] = []
         if client is not None:
-            for page in client.client_pages(articles, self.settings, generation=token):
+            known = {
+                slug: kinds
+                for slugs, future in words
+                for slug, kinds in zip(slugs, future.result(), strict=True)
+            }
+            pages = client.client_pages(articles, self.settings, generation=token, words=known)
+            for page in pages:
                 paths.append(page.path)
                 digest = combine("search", hashlib.sha256(page.data).hexdigest())
                 if writer.claim(page.path, digest, "search index") and not writer.reuse(page.path):
                     writer.write(page.path, page.data)
         return paths
+
+    def _start_index(self, articles: Sequence[Article], sha_of: dict[str, str]) -> None:
+        """Start a large Whoosh update in the background (articles: in the archive's order)."""
+        index = search_module("index")
+        if index is None or not hasattr(index, "IndexJob") or len(articles) < BACKGROUND_INDEX:
+            return
+        changes = self._index_changes(sha_of)
+        if not changes["clean"] and len(changes["changed"]) + len(changes["deleted"]) < (
+            BACKGROUND_INDEX
+        ):
+            return
+        self.index_job = index.IndexJob.start(
+            self.settings, articles, **changes, reporter=self.reporter
+        )
+
+    def _start_words(
+        self, articles: Sequence[Article], sha_of: dict[str, str]
+    ) -> list[tuple[list[str], Future[Any]]]:
+        """Have the pool tokenise changed articles for the client index while this process
+        plans (a cold build: all of them); [] when few changed (client_pages does it then)."""
+        from archiver.search import clientwords
+
+        changed = self._index_changes(sha_of)["changed"]
+        if self.jobs == 1 or len(changed) < BACKGROUND_INDEX or search_module("client") is None:
+            return []
+        todo = [a for a in articles if a.slug in changed]
+        pool = self._pool()
+        chunks = [todo[i : i + WORDS_CHUNK] for i in range(0, len(todo), WORDS_CHUNK)]
+        return [
+            ([a.slug for a in chunk], pool.submit(clientwords.contribution_chunk, chunk))
+            for chunk in chunks
+        ]
+
+    def _index_changes(self, sha_of: dict[str, str]) -> dict[str, Any]:
+        """What update_index needs to know: changed and deleted slugs, and whether to rebuild."""
+        previous = self.previous.articles
+        return {
+            "changed": {slug for slug, sha in sha_of.items() if previous.get(slug) != sha},
+            "deleted": previous.keys() - sha_of.keys(),
+            "clean": self.clean or not previous,
+        }
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -20,26 +20,41 @@ def safe_join(root: Path, relative: str) -> Path:
     if pure.is_absolute() or any(part in ("", ".", "..") for part in relative.split("/")):
         raise UnsafePathError(f"unsafe output path {relative!r}")
     target = root.joinpath(*pure.parts)
-    resolved_root = _resolved(str(root))
-    if not Path(os.path.realpath(target)).is_relative_to(resolved_root):
+    if not _real(target).is_relative_to(_resolved(str(root))):
         raise UnsafePathError(f"unsafe output path {relative!r}")
     return target
 
 
-@functools.lru_cache(maxsize=64)
-def _resolved(root: str) -> Path:
-    """A root folder's real path (cached: output roots do not move during a run)."""
-    return Path(os.path.realpath(root))
+def _real(target: Path) -> Path:
+    """The real path of target: its folder's (cached) real path, then its own link if it is one."""
+    if os.path.islink(target):
+        return Path(os.path.realpath(target))
+    return _resolved(str(target.parent)) / target.name
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(folder: str) -> Path:
+    """A folder's real path (cached: output folders do not move during a run)."""
+    return Path(os.path.realpath(folder))
+
+
+_TEMP_NUMBERS = itertools.count()
+"""Numbers temporary file names within this process (with the pid they never collide)."""
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write bytes to path atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _mode_for(path))
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        mode = _existing_mode(path)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -47,20 +62,30 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _mode_for(path: Path) -> int:
-    """Keep an existing file's permissions; new files get the usual 0666 minus the umask."""
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """Create a hidden temporary file beside path (folders made on demand); (fd, name).
+
+    New files get the usual 0666 minus the umask, as ``open()`` would give them.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for _attempt in range(100):
+        tmp = f"{path.parent}/.{path.name}.{os.getpid()}.{next(_TEMP_NUMBERS)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # left over by a crashed run with the same pid: take another
+            continue
+    raise FileExistsError(f"cannot create a temporary file beside {path}")
+
+
+def _existing_mode(path: Path) -> int | None:
+    """An existing file's permissions (kept when it is replaced); None for a new file."""
     try:
-        return path.stat().st_mode & 0o7777
+        return os.stat(path).st_mode & 0o7777
     except OSError:
-        return 0o666 & ~_umask()
-
-
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    """The process umask (read once: reading it means setting it)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+        return None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

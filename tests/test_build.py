@@ -687,3 +687,93 @@ def test_fast_path_with_a_missing_snapshot_builds_normally(
     assert "articles/beta.html" in rendered
     assert _hits(settings, "axolotls") == ["beta"]
     _same_as_clean(settings, tmp_path)
+
+
+def test_background_index_and_pooled_words_match_an_in_process_build(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large build: Whoosh in a forked child, client words from the pool: same results."""
+    import archiver.search.client as client
+    from archiver.report import SilentReporter
+    from archiver.search.index import IndexJob
+
+    started: list[object] = []
+    given: list[int] = []
+    real_start, real_pages = IndexJob.start, client.client_pages
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    def pages(*args: Any, **kwargs: Any) -> Any:
+        given.append(len(kwargs.get("words") or {}))
+        return real_pages(*args, **kwargs)
+
+    monkeypatch.setattr(IndexJob, "start", start)
+    monkeypatch.setattr(client, "client_pages", pages)
+    monkeypatch.setattr(build_module, "BACKGROUND_INDEX", 1)
+    monkeypatch.setattr(build_module, "POOL_MIN", 1)
+    reporter = SilentReporter()
+    report = build_site(settings, jobs=2, reporter=reporter)
+    assert report.errors == () and len(started) == 1 and started[0] is not None
+    assert given == [len(ARTICLES)], "the client index did not get the pool's words"
+    other = tmp_path / "other"
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other))
+    assert tree(settings.output_path) == tree(other / "site")
+    assert _index_docs(settings) == _index_docs(Settings(root=other))
+    assert _hits(settings, "gamma") == ["gamma"] and _hits(settings, "energy") == _hits(
+        Settings(root=other), "energy"
+    )
+
+
+def test_index_job_replays_the_childs_notices(settings: Settings) -> None:
+    from archiver.content import load_articles
+    from archiver.report import SilentReporter
+    from archiver.search.index import IndexJob
+
+    articles = list(load_articles(settings.content_path).articles)
+    reporter = SilentReporter()
+    job = IndexJob.start(
+        settings, articles, changed=set(), deleted=set(), clean=False, reporter=reporter
+    )
+    assert job is not None
+    job.wait()
+    assert (
+        len(reporter.messages) == 1 and "search index missing; creating it" in reporter.messages[0]
+    )
+    assert _hits(settings, "gamma") == ["gamma"]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "message"),
+    [
+        (OSError("disk\non fire"), BuildError, r"^search index update failed: disk on fire$"),
+        (LockedError("index: being written by another process"), LockedError, "being written"),
+    ],
+)
+def test_background_index_failure_is_one_line_and_changes_nothing(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    expected: type[Exception],
+    message: str,
+) -> None:
+    import archiver.search.index as search_index
+
+    build(settings)
+    before = tree(settings.output_path)
+    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(search_index, "update_index", broken)
+    monkeypatch.setattr(build_module, "BACKGROUND_INDEX", 1)
+    write_article(settings.content_path, "alpha.md", "Alpha changed", "2023-01-05", ["Energy"],
+                  "Wire One", "New body.")  # fmt: skip
+    with pytest.raises(expected, match=message):
+        build(settings, clean=True)
+    assert tree(settings.output_path) == before
+    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+    assert sorted(p.name for p in settings.root.iterdir()) == [".archiver", "content", "site"]

@@ -383,3 +383,30 @@ def test_planning_leaves_the_garbage_collector_as_it_found_it(
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_fast_output_escaping_prints_what_jinja_prints() -> None:
+    """ThemeEnvironment compiles {{ x }} to escape_output: same text as Jinja's own escape."""
+    from markupsafe import Markup
+
+    from archiver.render import ThemeEnvironment
+
+    source = (
+        "{% macro m(v) %}<b>{{ v }}</b>{% endmacro %}"
+        "{% set block %}{{ hostile }}{% endset %}"
+        "{{ hostile }}|{{ markup }}|{{ number }}|{{ none }}|{{ m(hostile) }}|{{ block }}|"
+        "{{ hostile ~ markup }}|{{ hostile|e }}|{{ markup|safe }}|{{ items|join(', ') }}|"
+        "{% autoescape false %}{{ hostile }}{% endautoescape %}|{{ hostile|tojson }}"
+    )
+    values = {
+        "hostile": HOSTILE + "&'\"<>é\u2028",
+        "markup": Markup("<i>ok</i>"),
+        "number": 3.5,
+        "none": None,
+        "items": ["<a>", Markup("<b>")],
+    }
+    ours = ThemeEnvironment(autoescape=True).from_string(source)
+    plain = jinja2.Environment(autoescape=True).from_string(source)
+    assert "escape_output" in ThemeEnvironment(autoescape=True).compile(source, raw=True)
+    assert ours.render(values) == plain.render(values)
+    assert "<script>" not in ours.render(values).split("|")[0]

@@ -164,3 +164,19 @@ def test_rebuild_writes_one_segment_that_searches_and_updates(tmp_path: Path) ->
         alone = QueryParser("body", ix.schema).parse("alone")
         assert [h["slug"] for h in searcher.search(alone)] == ["bank-rates"]
     ix.close()
+
+
+def test_index_job_can_be_abandoned_and_the_old_index_survives(tmp_path: Path) -> None:
+    """stop() ends the background writer; the index written before is left as it was."""
+    from archiver.search.index import IndexJob
+
+    settings = settings_for(tmp_path)
+    build(settings, sample_articles(), clean=True)
+    many = [replace(a, slug=f"{a.slug}-{n}") for n in range(400) for a in sample_articles()]
+    job = IndexJob.start(
+        settings, many, changed=set(), deleted=set(), clean=True, reporter=SilentReporter()
+    )
+    assert job is not None
+    job.stop()
+    assert job.pid == 0
+    assert indexed_slugs(settings) in ({a.slug for a in sample_articles()}, {a.slug for a in many})

@@ -223,9 +223,34 @@ def test_strip_emphasis_equals_markup_pattern(text: str) -> None:
     assert strip_emphasis(text) == markup._EMPHASIS.sub("", text)
 
 
+LINE_MARKS = [
+    "---",
+    "   * * *\nText after a rule.",
+    "Plain\n\t_ _ _\nmore",
+    "    - four blanks: not a list",
+    "1. first\n2) second\n  3. third",
+    "Text\n>quote\n## Heading\n+ plus item",
+    "No marks at all, just words - with a dash and 3 digits 123.",
+    "~~~\nfenced\n~~~\nand [ref]: http://example.org/x title",
+    "Line\n \t-* rule mixing marks",
+]
+"""Bodies for body_text's shortcuts: each markup line pattern matching, nearly matching, or not."""
+
+
+def test_body_text_shortcuts_skip_only_patterns_that_cannot_match() -> None:
+    from archiver.search.bodytext import _may_mark_lines
+
+    for body in LINE_MARKS:
+        can = bool(markup._LINE_MARK.search(body) or markup._RULE.search(body))
+        assert can <= _may_mark_lines(body), body
+    assert not _may_mark_lines("Words only.\nMore words, 12 here.")
+    assert _may_mark_lines("12. a numbered line")
+
+
 def test_body_text_equals_markup_plain_text() -> None:
     bodies = [a.body for a in corpus()] + EMPHASIS
     bodies.append("# Head\n\n> quote *it*\n\n- a\n- b\n\n```\ncode\n```\n\n[x]: http://y\n\n---\n")
+    bodies += LINE_MARKS
     for body in bodies:
         assert body_text(body) == markup.plain_text(body, paragraphs=True)
 

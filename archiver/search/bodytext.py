@@ -15,6 +15,16 @@ import re
 from archiver import markup
 
 _RUNS = re.compile(r"_{2,3}|~~")
+_MARK_AFTER_NEWLINE = re.compile(r"\n[ \t]{0,3}[-#>*+_\d]")
+_MARK_AT_START = re.compile(r"[ \t]{0,3}[-#>*+_\d]")
+"""Where markup's line patterns (_LINE_MARK, _RULE) could match: a line whose first character
+after at most three blanks is a list, quote, heading or rule mark or a digit. Their multi-line
+``^`` makes the regex engine try every position; this literal-led hint skips them in one pass."""
+
+
+def _may_mark_lines(text: str) -> bool:
+    """Whether markup._LINE_MARK or markup._RULE can match anywhere in text."""
+    return bool(_MARK_AT_START.match(text) or _MARK_AFTER_NEWLINE.search(text))
 
 
 def strip_emphasis(text: str) -> str:
@@ -30,15 +40,19 @@ def strip_emphasis(text: str) -> str:
 
 def body_text(markdown_text: str) -> str:
     """Readable plain text of a Markdown body, paragraphs kept (= markup.plain_text)."""
-    text = markup._FENCE.sub("", markdown_text)
-    text = markup._LINK_DEF.sub("", text)
+    text = markdown_text
+    if "```" in text or "~~~" in text:
+        text = markup._FENCE.sub("", text)
+    if "]:" in text:
+        text = markup._LINK_DEF.sub("", text)
     if "](" in text or "][" in text:
         text = markup._IMAGE_MD.sub(r"\1", text)
         text = markup._REF_LINK.sub(r"\1", markup._LINK_MD.sub(r"\1", text))
     if "<" in text:
         text = markup._TAG.sub(" ", text)
-    text = markup._RULE.sub("", text)
-    text = markup._LINE_MARK.sub("", text)
+    if _may_mark_lines(text):
+        text = markup._RULE.sub("", text)
+        text = markup._LINE_MARK.sub("", text)
     text = strip_emphasis(text)
     if "\\" in text:
         text = markup._ESCAPE.sub(r"\1", text)

@@ -161,7 +161,11 @@ def _doc_entry(article: Article) -> list[str]:
 
 
 def client_pages(
-    articles: Sequence[Article], settings: Settings, *, generation: str = ""
+    articles: Sequence[Article],
+    settings: Settings,
+    *,
+    generation: str = "",
+    words: Mapping[str, Kinds] | None = None,
 ) -> list[Page]:
     """Every file of the client search index, as pages relative to the site root.
 
@@ -169,20 +173,24 @@ def client_pages(
     rebuild only tokenises changed articles and, while the doc order is unchanged, only
     re-encodes the terms those articles touch and re-serialises the files holding them.
     generation: the token of the build the saved state will belong to (client_pages_edited).
+    words: contribution() of some of these very articles by slug, already computed (the build
+    has them computed in its worker pool while it plans the pages).
     """
     with no_gc():  # ~10^5 long-lived objects: collections would only rescan them
-        return _client_pages(articles, settings, generation)
+        return _client_pages(articles, settings, generation, words or {})
 
 
-def _client_pages(articles: Sequence[Article], settings: Settings, generation: str) -> list[Page]:
+def _client_pages(
+    articles: Sequence[Article], settings: Settings, generation: str, words: Mapping[str, Kinds]
+) -> list[Page]:
     """client_pages, with the garbage collector paused."""
     docs, dates = _ordered_with_dates(articles)
     previous = load_state(settings.state_path)
     state = ClientState(order=[a.slug for a in docs], years=_years(dates), generation=generation)
     store = WordStore(settings.state_path)
     try:
-        fresh = _fill_docs(state, docs, previous)
-        touched = _encode(state, previous, docs, fresh, store)
+        fresh = _fill_docs(state, docs, previous, words)
+        touched = _encode(state, previous, docs, fresh, store, words)
         facets = _cached_facets(state, previous, docs)
         pages = _index_files(state, previous, facets, touched)
         if (
@@ -330,8 +338,19 @@ def _ordered_with_dates(articles: Sequence[Article]) -> tuple[list[Article], lis
     return [a for _, a in dated], [d for d, _ in dated]
 
 
+def _words_of(articles: Sequence[Article], known: Mapping[str, Kinds]) -> dict[str, Kinds]:
+    """Slug -> contribution() of each article: from known, else computed now."""
+    found = {a.slug: known[a.slug] for a in articles if a.slug in known}
+    missing = [a for a in articles if a.slug not in found]
+    found.update(zip((a.slug for a in missing), contributions(missing), strict=True))
+    return {a.slug: found[a.slug] for a in articles}
+
+
 def _fill_docs(
-    state: ClientState, docs: Sequence[Article], previous: ClientState | None
+    state: ClientState,
+    docs: Sequence[Article],
+    previous: ClientState | None,
+    words: Mapping[str, Kinds],
 ) -> dict[str, Kinds]:
     """Each article's display entry, reused when unchanged; the words of the changed ones."""
     old_docs = previous.docs if previous else {}
@@ -346,7 +365,7 @@ def _fill_docs(
             entry = _doc_entry(article)
             state.docs[article.slug] = (mark, entry, len(json.dumps(entry, ensure_ascii=False)))
             changed.append(article)
-    fresh.update(zip((a.slug for a in changed), contributions(changed), strict=True))
+    fresh.update(_words_of(changed, words))
     return fresh
 
 
@@ -388,6 +407,7 @@ def _encode(
     docs: Sequence[Article],
     fresh: dict[str, Kinds],
     store: WordStore,
+    known: Mapping[str, Kinds],
 ) -> set[str] | None:
     """Fill state.encoded, sizes and terms; return the terms re-encoded incrementally (None:
     all, from scratch). fresh gains the words of articles the store could not give."""
@@ -396,7 +416,7 @@ def _encode(
         old_words = store.read({slug: previous.docs[slug][0] for slug in fresh})
         if len(old_words) == len(fresh):
             return _update(state, previous, total, fresh, old_words)
-    table = invert(_all_words(state, docs, fresh, store))
+    table = invert(_all_words(state, docs, fresh, store, known))
     state.encoded = {
         t: " ".join([encode_ids(x, total) for x in lists]) for t, lists in table.items()
     }
@@ -406,12 +426,16 @@ def _encode(
 
 
 def _all_words(
-    state: ClientState, docs: Sequence[Article], fresh: dict[str, Kinds], store: WordStore
+    state: ClientState,
+    docs: Sequence[Article],
+    fresh: dict[str, Kinds],
+    store: WordStore,
+    known: Mapping[str, Kinds],
 ) -> list[Kinds]:
     """Every article's words in doc order: fresh ones, stored ones, else tokenised now."""
     stored = store.read({s: state.docs[s][0] for s in state.order if s not in fresh})
     missing = [a for a in docs if a.slug not in fresh and a.slug not in stored]
-    fresh.update(zip((a.slug for a in missing), contributions(missing), strict=True))
+    fresh.update(_words_of(missing, known))
     return [fresh[s] if s in fresh else stored[s] for s in state.order]
 
 

@@ -30,12 +30,12 @@ def contributions(articles: Sequence[Article]) -> list[Kinds]:
     try:
         context = multiprocessing.get_context("spawn")  # safe next to threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return [kinds for done in pool.map(_contribution_chunk, chunks) for kinds in done]
+            return [kinds for done in pool.map(contribution_chunk, chunks) for kinds in done]
     except (OSError, RuntimeError, AssertionError):  # no processes here (e.g. a daemon)
         return [contribution(a) for a in articles]
 
 
-def _contribution_chunk(articles: list[Article]) -> list[Kinds]:
+def contribution_chunk(articles: Sequence[Article]) -> list[Kinds]:
     """contribution() of a batch of articles (runs in a worker process)."""
     return [contribution(a) for a in articles]
 

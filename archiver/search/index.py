@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -25,10 +27,10 @@ from typing import Any
 from whoosh import fields, index
 
 from archiver.config import Settings
-from archiver.errors import ArchiverError, LockedError
+from archiver.errors import ArchiverError, BuildError, LockedError
 from archiver.model import Article, as_datetime, term_key
 from archiver.paths import atomic_write_text
-from archiver.report import Reporter
+from archiver.report import Reporter, SilentReporter
 from archiver.search.analysis import FastPositions
 from archiver.search.analysis import FoldStemAnalyzer as FoldStemAnalyzer
 from archiver.search.bodytext import body_text
@@ -196,6 +198,116 @@ def update_index(
         word = "creating it" if problem == "missing" else "rebuilding it"
         reporter.info(f"{folder}: search index {problem}; {word}")
     _rebuild(folder, articles)
+
+
+BACKGROUND_NICE = 4
+"""Niceness of a background index job: the build's own chain (plan, render, client index) goes
+first, the index takes the CPU time left over, and both cores stay busy to the end."""
+
+
+class IndexJob:
+    """update_index running in a forked child while the build goes on (a cold 10k rebuild is a
+    third of a build's CPU time and needs only the articles, so it starts as soon as they are
+    read). wait() replays the child's notices and turns its failure into one line, as an update
+    in this process would; stop() abandons it (the old index stays, or the next build rebuilds).
+    """
+
+    def __init__(self, pid: int, fd: int, reporter: Reporter) -> None:
+        self.pid, self.fd, self.reporter = pid, fd, reporter
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings,
+        articles: Sequence[Article],
+        *,
+        changed: set[str],
+        deleted: set[str],
+        clean: bool,
+        reporter: Reporter,
+    ) -> IndexJob | None:
+        """Fork the child; None where forking is unavailable (the caller updates in-process)."""
+        if not hasattr(os, "fork"):
+            return None
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child process (checked by the tests' results)
+            os.close(read)
+            _job_child(write, settings, articles, changed, deleted, clean)
+        os.close(write)
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # (the child does so too: whichever runs first)
+        return cls(pid, read, reporter)
+
+    def wait(self) -> None:
+        """Wait for the child; its notices go to the reporter, its failure is raised here."""
+        chunks = []
+        while chunk := os.read(self.fd, 65536):
+            chunks.append(chunk)
+        os.close(self.fd)
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        code = os.waitstatus_to_exitcode(status)
+        try:
+            report = json.loads(b"".join(chunks).decode("utf-8", "replace"))
+            messages, error = list(report["messages"]), report["error"]
+        except (ValueError, KeyError, TypeError):
+            messages, error = [], None
+        for message in messages:
+            self.reporter.info(str(message))
+        if code == 0 and error is None:
+            return
+        kind, message = error if isinstance(error, list) and len(error) == 2 else ("", "")
+        if kind == "LockedError":
+            raise LockedError(message)
+        raise BuildError(f"search index update failed: {message or kind or f'exit status {code}'}")
+
+    def stop(self) -> None:
+        """Abandon the child (an error or Ctrl-C elsewhere in the build): end it and reap it."""
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGTERM)  # the child and its helper process
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _job_child(
+    fd: int,
+    settings: Settings,
+    articles: Sequence[Article],
+    changed: set[str],
+    deleted: set[str],
+    clean: bool,
+) -> None:  # pragma: no cover - runs in the forked child
+    """IndexJob's child: update the index, send the notices and any error, exit (never returns)."""
+    code, error = 1, None
+    reporter = SilentReporter()
+    try:
+        os.setpgid(0, 0)  # its own process group: stop() ends the helper it forks as well
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with contextlib.suppress(OSError):
+            os.nice(BACKGROUND_NICE)
+        update_index(
+            settings, articles, changed=changed, deleted=deleted, clean=clean, reporter=reporter
+        )
+        code = 0
+    except BaseException as exc:
+        error = [type(exc).__name__, " ".join(str(exc).split()) or type(exc).__name__]
+    finally:
+        report = json.dumps({"messages": reporter.messages, "error": error})
+        with contextlib.suppress(OSError):
+            os.write(fd, report.encode("utf-8", "replace"))
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 def _writer(ix: Any, **kwargs: Any) -> Any:
