@@ -96,6 +96,14 @@ def test_pages_are_safe_deterministic_and_complete(tmp_path: Path) -> None:
     assert first == sorted(first)
     for number, start in enumerate(first):
         assert min(data[f"terms-{number:03d}"]) == start
+    assert meta["url"] == ["articles/", ".html"]
+
+
+def test_result_links_follow_pretty_urls(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path, pretty_urls=True)
+    meta = payloads(client_pages(corpus(12), settings))["meta"]
+    assert isinstance(meta, dict)
+    assert meta["url"] == ["articles/", "/"]  # articles/<slug>/ is what a pretty site serves
 
 
 def test_file_budget() -> None:

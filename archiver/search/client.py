@@ -192,7 +192,7 @@ def _client_pages(
         fresh = _fill_docs(state, docs, previous, words)
         touched = _encode(state, previous, docs, fresh, store, words)
         facets = _cached_facets(state, previous, docs)
-        pages = _index_files(state, previous, facets, touched)
+        pages = _index_files(state, previous, facets, touched, settings.pretty_urls)
         if (
             previous is None
             or touched
@@ -248,7 +248,7 @@ def _client_pages_edited(
         if len(old_words) != len(fresh):
             return None
         touched = _update(state, previous, len(state.order), fresh, old_words)
-        pages = _index_files(state, previous, previous.facets, touched)
+        pages = _index_files(state, previous, previous.facets, touched, settings.pretty_urls)
         rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
         store.write(rows)
         save_state(settings.state_path, state)
@@ -262,8 +262,12 @@ def _index_files(
     previous: ClientState | None,
     facets: tuple[Any, Any],
     touched: set[str] | None,
+    pretty: bool = False,
 ) -> list[Page]:
-    """The index files, reusing the previous build's bytes for files whose content is the same."""
+    """The index files, reusing the previous build's bytes for files whose content is the same.
+
+    Result links follow the site's URL style: ``articles/<slug>.html``, or ``articles/<slug>/``
+    with ``pretty_urls``."""
     total = len(state.order)
     terms, encoded = state.terms, state.encoded
     prefix = [0, *accumulate(map(state.sizes.__getitem__, terms))]
@@ -305,7 +309,7 @@ def _index_files(
         "src": src,
         "srcChars": _SOURCE_CHARS,
         "tags": tags,
-        "url": ["articles/", ".html"],
+        "url": ["articles/", "/" if pretty else ".html"],
     }
     pages.append(_page("meta", meta))
     return pages
