@@ -295,7 +295,11 @@ def slug_from_filename(stem: str, title: str) -> str:
 
 def allocate_slug(title: str, taken: set[str]) -> str:
     """A fresh slug for title: collisions get -2, -3, ... (deterministic); adds it to taken."""
-    base = clean_slug(title)
+    return claim_slug(clean_slug(title), taken)
+
+
+def claim_slug(base: str, taken: set[str]) -> str:
+    """The first of base, base-2, base-3, ... not in taken (cut to fit MAX_SLUG); adds it."""
     slug, n = base, 2
     while slug in taken:
         suffix = f"-{n}"

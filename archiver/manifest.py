@@ -20,7 +20,7 @@ RACY_NS = 2_000_000_000
 
 ENGINE_MODULES = (
     "model", "config", "content", "markup", "taxonomy", "links", "pages", "render",
-    "theme", "build", "cache", "manifest", "writer", "quick", "quickstate",
+    "theme", "build", "cache", "manifest", "writer", "quick", "quickstate", "quickmeta", "cite",
 )  # fmt: skip
 """Modules (besides archiver/search/) whose code shapes the site; editing one re-renders all."""
 

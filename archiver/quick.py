@@ -31,17 +31,20 @@ import hashlib
 import json
 import pickle
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.cache import Parsed, open_cache, parse_files
 from archiver.config import Settings
+from archiver.errors import BuildError
 from archiver.manifest import RACY_NS, Manifest, combine, forget_manifest, save_manifest
 from archiver.model import Article, Term
 from archiver.paths import atomic_write, safe_join
 from archiver.quickstate import (
+    ClientJob,
+    ClientResult,
     IndexChild,
     QuickState,
     all_articles,
@@ -75,10 +78,35 @@ class Edit:
     touched: dict[str, tuple[int, int, str]]
     """Content files whose stat changed but whose bytes did not."""
     state: QuickState
+    meta: bool = False
+    """Some front matter (or what lists show of a body) changed: archiver/quickmeta.py."""
 
 
 _RENDERERS: dict[Path, tuple[Any, Renderer]] = {}
 """The fast path's renderer (Jinja environment with compiled templates), by state folder."""
+
+
+_ANNOUNCE: list[Callable[[], None]] = []
+"""Callbacks told when a fast build's pages are in place (archiver serve: reload now)."""
+
+
+@contextlib.contextmanager
+def announcing(callback: Callable[[], None]) -> Iterator[None]:
+    """While active, a fast build in this process writes its pages first, calls callback,
+    then updates the Whoosh index (and saves the manifest last): the browser need not wait
+    for the index. A failed index update leaves no manifest, so the next build is a full one.
+    """
+    _ANNOUNCE.append(callback)
+    try:
+        yield
+    finally:
+        _ANNOUNCE.remove(callback)
+
+
+def pages_written() -> None:
+    """Tell the announcing callbacks that the pages of a fast build are in place."""
+    for callback in list(_ANNOUNCE):
+        callback()
 
 
 class QuickBuild:
@@ -125,6 +153,7 @@ class QuickBuild:
         if site_files(self.output) != previous.outputs.keys():
             return None
         parsed = parse_files(self.content_dir, todo)
+        meta = False
         for item in parsed:
             slug = state.slugs.get(item.rel)
             if item.article is None or item.html is None or item.article.slug != slug:
@@ -132,9 +161,10 @@ class QuickBuild:
             if previous.articles.get(slug) != previous.content[item.rel][2]:
                 return None  # the file did not own its slug (a duplicate)
             links = links_of(state, slug)
-            if links is None or links[0] != external_digest(item.article):
+            if links is None:
                 return None
-        return Edit(parsed, touched, state)
+            meta = meta or links[0] != external_digest(item.article)
+        return Edit(parsed, touched, state, meta)
 
     def run(
         self,
@@ -149,16 +179,23 @@ class QuickBuild:
         article, runs in a forked child while this process renders the pages from the few
         articles they show and updates the client index from the edited articles alone.
         """
+        if edit.meta:
+            from archiver.quickmeta import run_meta
+
+            return run_meta(self, edit, scanned_ns, reporter, on_rendered)
         token = secrets.token_hex(8)
         edited = _edited(edit)
         articles = self._remembered(edit, edited)
         child = None
         if articles is None:
-            child = IndexChild.start(self.settings, edit.state, edited, reporter)
+            job = ClientJob(self.previous.quick, token, self.previous.outputs)
+            child = IndexChild.start(self.settings, edit.state, edited, reporter, job)
             if child is None:  # no fork here: everything in this process
                 articles = self._articles(edit)
                 if articles is None:
                     return None
+        defer = child is None and articles is not None and bool(_ANNOUNCE)
+        search: ClientResult | None = None
         try:
             shown = articles if articles is not None else self._shown(edit, edited)
             if shown is None:
@@ -169,27 +206,38 @@ class QuickBuild:
             sha_of.update((slug, p.sha) for p in edit.parsed for slug in _slug_of(p))
             pages, embedding = self._render(edit, shown, sha_of)
             writes = {path: (digest, data) for path, (digest, data) in pages.items()}
-            search = self._client(edit, edited, articles, token)
-            if search is None:
-                return None
             if child is not None:
                 if not child.wait():
                     return None  # the child could not read the snapshot: normal build
-            elif articles is not None:
+            elif articles is not None and not defer:
                 self._index(articles, set(edited), reporter)
+            search = child.client if child is not None else None
+            if search is None and not defer:  # the child's did not apply (or no child)
+                search = self._client(edit, edited, articles, token)
+                if search is None:
+                    return None
         finally:
             if child is not None:
                 child.reap()
-        client_writes, produced = search
-        writes.update(client_writes)
-        gone = set(edit.state.search) - produced
         cache = open_cache(self.settings.state_path)
         try:
             cache.store(edit.parsed, scanned_ns)
             cache.touch({rel: (m, s) for rel, (m, s, _) in edit.touched.items()}, scanned_ns)
         finally:
             cache.close()
-        self._write(writes, gone, on_rendered, pages.keys())
+        self._write(writes, set(), on_rendered, pages.keys())
+        if defer:  # a failure from here on leaves no manifest: the next build is a full one
+            pages_written()  # the browser reloads while the search indexes are updated
+            search = self._client(edit, edited, articles, token)
+            if search is None:
+                raise BuildError("search index update failed: article snapshot unusable")
+            assert articles is not None
+            self._index(articles, set(edited), reporter)
+        assert search is not None
+        client_writes, produced = search
+        gone = set(edit.state.search) - produced
+        self._write(client_writes, gone, None, ())
+        writes.update(client_writes)
         stored = dict(edit.state.edited)
         stored.update((slug, pickle.dumps(pathless(a), protocol=5)) for slug, a in edited.items())
         state = replace(

@@ -9,6 +9,7 @@ as ``archiver serve``, the last build's articles in memory.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib
 import os
@@ -16,7 +17,7 @@ import pickle
 import secrets
 import sys
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from archiver.taxonomy import Archive
 
 STATE_NAME = "quick-state.pickle"
-STATE_VERSION = 1
+STATE_VERSION = 2
 SNAPSHOT_NAME = "quick-articles.pickle"
 """Every article of the last full build in one pickle (one load beats 10k cache rows)."""
 
@@ -61,6 +62,10 @@ class QuickState:
     """Page path -> (template, context JSON) of non-article pages that embed article bodies."""
     search: tuple[str, ...] = ()
     """The client search index's files."""
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Slug -> (reading time, word count) as the full build computed them (quickmeta.py)."""
+    summaries: dict[str, str] = field(default_factory=dict)
+    """Slug -> summary shown in lists, for articles without their own (quickmeta.py)."""
     version: int = 0
 
 
@@ -91,6 +96,8 @@ def record(
     token = token or secrets.token_hex(8)
     state = QuickState(token, dict(templates), dict(slugs), snapshot=token, version=STATE_VERSION)
     state.embedding, state.search = dict(embedding), tuple(sorted(search))
+    # what the plan computed for every article's list entry (Contexts' caches)
+    state.sizes, state.summaries = dict(ctx._sizes), dict(ctx._summaries)
     dumps = pickle.dumps
     for article in archive.articles:
         slug = article.slug
@@ -183,6 +190,17 @@ def remembered(state_dir: Path, token: str) -> dict[str, Article] | None:
     return dict(articles) if known == token else None
 
 
+def warm_memory(state_dir: Path) -> None:
+    """Remember the last build's articles in this process (``archiver serve`` after a build
+    that had nothing to do), so the first fast rebuild need not load the snapshot."""
+    state = load_state(state_dir)
+    if state is None or remembered(state_dir, state.token) is not None:
+        return
+    articles = load_snapshot(state_dir, state)
+    if articles is not None and articles.keys() == set(state.slugs.values()):
+        remember(state_dir, state.token, articles)
+
+
 def search_module(name: str) -> ModuleType | None:
     """archiver.search.<name>, or None while the search package does not provide it yet."""
     module = f"archiver.search.{name}"
@@ -260,6 +278,48 @@ def _stand_in(slug: str) -> Article:
     return article
 
 
+ClientResult = tuple[dict[str, tuple[str, bytes]], set[str]]
+"""The client index files that changed (path -> (digest, bytes)) and every file's path."""
+
+
+@dataclass(frozen=True)
+class ClientJob:
+    """The client index update run in the index child: from the edited articles alone
+    (search.client's client_pages_edited; valid while they keep their place, source and tags:
+    the caller's business), or from every article (ordered)."""
+
+    generation: str
+    new_generation: str
+    outputs: Mapping[str, str]
+    """The previous manifest's output digests: only changed files travel back."""
+    ordered: Sequence[Article] | None = None
+    """Every article, newest first: the full (cached) update instead (tags or source changed)."""
+
+    def run(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
+        """The changed files and every path; None: not applicable (the caller does it)."""
+        from archiver.manifest import combine
+
+        client = search_module("client")
+        if client is None:
+            return {}, set()
+        if self.ordered is not None:
+            pages = client.client_pages(self.ordered, settings, generation=self.new_generation)
+        else:
+            pages = client.client_pages_edited(
+                edited, settings, generation=self.generation, new_generation=self.new_generation
+            )
+        if pages is None:
+            return None
+        writes: dict[str, tuple[str, bytes]] = {}
+        produced: set[str] = set()
+        for page in pages:
+            produced.add(page.path)
+            digest = combine("search", hashlib.sha256(page.data).hexdigest())
+            if self.outputs.get(page.path) != digest:
+                writes[page.path] = (digest, page.data)
+        return writes, produced
+
+
 _UNUSABLE = 3
 """The child's exit status when the snapshot cannot be used (the caller builds normally)."""
 
@@ -274,6 +334,8 @@ class IndexChild:
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self.fd = pid, fd
+        self.client: ClientResult | None = None
+        """The child's client index update (ClientJob), when it was given one and it applied."""
 
     @classmethod
     def start(
@@ -282,8 +344,13 @@ class IndexChild:
         state: QuickState,
         edited: Mapping[str, Article],
         reporter: Reporter,
+        client: ClientJob | None = None,
     ) -> IndexChild | None:
-        """Fork the child; None where forking is unavailable or unsafe (other threads)."""
+        """Fork the child; None where forking is unavailable or unsafe (other threads).
+
+        client: also update the client index from the edited articles in the child (its
+        result, the changed files, comes back through the pipe: see wait and ClientJob).
+        """
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return None
         for stream in (sys.stdout, sys.stderr):
@@ -292,8 +359,10 @@ class IndexChild:
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child process (checked by the tests' results)
+            # a short-lived child: a collection would walk (and so copy) the parent's heap
+            gc.disable()
             os.close(read)
-            _child(write, settings, state, edited, reporter)
+            _child(write, settings, state, edited, reporter, client)
         os.close(write)
         return cls(pid, read)
 
@@ -307,6 +376,8 @@ class IndexChild:
         self.pid = 0
         code = os.waitstatus_to_exitcode(status)
         if code == 0:
+            data = b"".join(chunks)
+            self.client = pickle.loads(data) if data else None
             return True
         if code == _UNUSABLE:
             return False
@@ -331,16 +402,22 @@ def _child(
     state: QuickState,
     edited: Mapping[str, Article],
     reporter: Reporter,
+    client: ClientJob | None,
 ) -> None:  # pragma: no cover - runs in the forked child
     """The child's work: load every article, update the index, exit (never returns)."""
     code = 1
     try:
+        result = None if client is None else client.run(settings, edited)
         if _update_indexed(settings, state, edited, reporter):
             code = 0
         elif (articles := all_articles(settings.state_path, state, edited)) is None:
             code = _UNUSABLE
         else:
             update_search_index(settings, articles, set(edited), reporter)
+            code = 0
+        if code == 0 and result is not None:
+            code = 1
+            _write_all(fd, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0
     except BaseException as exc:
         line = " ".join(str(exc).split()) or type(exc).__name__
@@ -351,3 +428,10 @@ def _child(
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the forked child
+    """Write every byte to a pipe (os.write may write only part of a large buffer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

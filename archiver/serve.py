@@ -17,6 +17,7 @@ from typing import Any
 from archiver.config import CONFIG_NAME, Settings, load_settings
 from archiver.errors import ArchiverError
 from archiver.livereload import LiveState, make_server
+from archiver.quick import announcing
 from archiver.report import Reporter
 
 Builder = Callable[..., Any]
@@ -57,8 +58,17 @@ class Preview:
         options: dict[str, Any] = {"reporter": self.reporter, "strict": self.strict}
         if jobs is not None:
             options["jobs"] = jobs
+        announced: list[bool] = []
+
+        def reload_now() -> None:
+            """The fast path's pages are in place: reload before the search index update."""
+            if not first:
+                announced.append(True)
+                self.live.publish(error=None, reload=True)
+
         try:
-            report = self.builder(self.settings, **options)
+            with announcing(reload_now):
+                report = self.builder(self.settings, **options)
         except ArchiverError as exc:
             self._failed(exc.message)
             return False
@@ -72,7 +82,7 @@ class Preview:
             self.strict = not errors
         seconds = float(getattr(report, "seconds", 0.0))
         self.reporter.info(f"Built in {seconds:.2f} s" + _summary(report))
-        self.live.publish(error="\n".join(errors) or None, reload=not first)
+        self.live.publish(error="\n".join(errors) or None, reload=not first and not announced)
         return True
 
     def reload_settings(self) -> bool:
@@ -167,7 +177,7 @@ def serve(
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
     try:
         preview.build(first=True)
-        _warm_up()
+        _warm_up(preview.settings)
         thread.start()
         url = f"http://{host}:{server.server_address[1]}/"
 
@@ -190,13 +200,17 @@ def serve(
         reporter.info("Stopped.")
 
 
-def _warm_up() -> None:
-    """Import the build stages now, so the first rebuild after an edit is as fast as the rest."""
+def _warm_up(settings: Settings) -> None:
+    """Import the build stages and remember the articles now, so the first rebuild after an
+    edit is as fast as the rest."""
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except ImportError:
             continue
+    from archiver.quickstate import warm_memory
+
+    warm_memory(settings.state_path)
 
 
 def _newer_than(folders: Iterable[Path], since_ns: int) -> bool:

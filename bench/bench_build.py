@@ -1,6 +1,6 @@
 """Benchmark `archiver build` on the md10k corpus: cold, nothing changed, one article edited.
 
-    .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N]
+    .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N] [--warm DIR]
 
 Generates the corpus with ../shared/bench/make_corpus.py into bench/out/ (gitignored) when it
 is missing, then runs each scenario --runs times, every run in a fresh process (as a user would
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -76,6 +77,39 @@ def edit(content: Path, round_: int) -> None:
     path.write_text(path.read_text(encoding="utf-8") + f"\nEdited in round {round_}.\n")
 
 
+def edit_front(content: Path, round_: int, kind: str) -> None:
+    """Change the title of one article, or add (else remove) the mid-sized tag "germany"
+    (a different article each round; every run changes the file)."""
+    path = sorted(content.glob("*.md"))[(round_ * 97 + 500) % 1000]
+    text = path.read_text(encoding="utf-8")
+    if kind == "title":
+        title = f'title: "Hand-fixed title {time.time_ns()}"'
+        text = re.sub(r"(?m)^title: .*$", title, text, count=1)
+    elif '"germany"' in text:
+        text = re.sub(r', ?"germany"|"germany", ?', "", text)
+    else:
+        text = re.sub(r"(?m)^tags: \[(.*)\]$", r'tags: [\1, "germany"]', text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
+def warm(archive: Path, runs: int, jobs: int) -> None:
+    """--warm: an archive built before (its own content/): no change, body, title and tag edits."""
+    content = archive / "content"
+    scenarios: dict[str, list[dict[str, float]]] = {}
+    run(archive, content, jobs)  # make sure it is built
+    for round_ in range(runs):
+        scenarios.setdefault("no change", []).append(run(archive, content, jobs))
+        edit(content, round_)
+        scenarios.setdefault("one edit", []).append(run(archive, content, jobs))
+        for kind in ("title", "tag"):
+            edit_front(content, round_, kind)
+            scenarios.setdefault(f"{kind} edit", []).append(run(archive, content, jobs))
+        walls = ", ".join(f"{k} {r[-1]['wall']:.2f} s" for k, r in scenarios.items())
+        print(f"round {round_ + 1}: {walls}", flush=True)
+    for name, results in scenarios.items():
+        summary(name, results)
+
+
 def summary(name: str, runs: list[dict[str, float]]) -> None:
     """Print the median and the peaks of one scenario."""
     walls = [r["wall"] for r in runs]
@@ -94,7 +128,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=0, help="0: the CPU count")
+    parser.add_argument(
+        "--warm",
+        type=Path,
+        help="skip the cold builds: time no-change, body, title and tag edits on this "
+        "archive folder (built before; its content/ is edited)",
+    )
     args = parser.parse_args()
+    if args.warm:
+        warm(args.warm.resolve(), args.runs, args.jobs)
+        return
     pristine = corpus(args.n)
     content = OUT / "content"
     shutil.rmtree(content, ignore_errors=True)

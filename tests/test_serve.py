@@ -215,3 +215,73 @@ def test_browser_sees_edit_within_budget(
     finally:
         page.close()
     assert not any("__archiver__" in p.read_text() for p in archive.output_path.rglob("*.html"))
+
+
+def test_fast_build_reloads_once_before_the_index_update(archive: Settings) -> None:
+    """A fast build announces its pages (reload now); the end of the build does not reload
+    again, and a first build never announces."""
+    from archiver.livereload import LiveState
+    from archiver.quick import pages_written
+    from archiver.serve import Preview
+
+    seen: list[int] = []
+    live = LiveState()
+
+    def builder(settings: Settings, **options: Any) -> FakeReport:
+        pages_written()
+        seen.append(live.snapshot()[0])  # the index update would run here
+        return FakeReport()
+
+    preview = Preview(archive, SilentReporter(), live, builder)
+    assert preview.build(first=True) and live.snapshot() == (1, None)
+    assert preview.build() and seen == [1, 2] and live.snapshot() == (2, None)
+    pages_written()  # outside a build: nobody listens any more
+    assert live.snapshot() == (2, None)
+
+
+def test_real_rebuild_through_the_fast_path_reloads_once(
+    archive: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the real engine (in-process, as under serve), a body edit reloads exactly once
+    and the search index still learns the edit."""
+    from archiver.build import build_site
+    from archiver.livereload import LiveState
+    from archiver.serve import Preview
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    write(archive.content_path / "first.md", "First title", "Body one.")
+    live = LiveState()
+    preview = Preview(archive, SilentReporter(), live, build_site)
+    assert preview.build(first=True)
+    write(archive.content_path / "first.md", "First title", "Body with zanzibarite.")
+    calls: list[bool] = []
+    real = live.publish
+
+    def publish(*, error: str | None, reload: bool) -> None:
+        calls.append(reload)
+        real(error=error, reload=reload)
+
+    monkeypatch.setattr(live, "publish", publish)
+    done = threading.Event()
+    server = threading.Thread(target=done.wait)  # as serve's HTTP thread: no fork then
+    server.start()
+    try:
+        assert preview.build(jobs=1)
+    finally:
+        done.set()
+        server.join()
+    assert calls == [True, False], "the pages were not announced before the index update"
+    assert live.snapshot() == (2, None)
+    page = (archive.output_path / "articles" / "first.html").read_text(encoding="utf-8")
+    assert "zanzibarite" in page
+    from whoosh.qparser import QueryParser
+
+    from archiver.search.index import open_index
+
+    ix = open_index(archive)
+    try:
+        with ix.searcher() as searcher:
+            query = QueryParser("body", ix.schema).parse("zanzibarite")
+            assert [hit["slug"] for hit in searcher.search(query)] == ["first"]
+    finally:
+        ix.close()
