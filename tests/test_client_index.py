@@ -254,3 +254,20 @@ def test_precomputed_gap_codes_are_the_gap_codes() -> None:
 
     assert len(_GAPS) == 1 << 15
     assert all(_GAPS[g] == _gap_code(g) for g in range(1 << 15))
+
+
+def test_two_edits_where_one_moves_a_word_the_other_keeps(tmp_path: Path) -> None:
+    from archiver.search.client import client_pages_edited
+
+    articles = corpus(20)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached, generation="g1")
+    edited = list(articles)
+    # 'number' leaves article 3's title; article 11 is edited too but keeps 'number' as it was
+    edited[3] = dataclasses.replace(edited[3], title="Three")
+    edited[11] = dataclasses.replace(edited[11], title="Report number 11, eleven")
+    changes = {edited[i].slug: edited[i] for i in (3, 11)}
+    pages = client_pages_edited(changes, cached, generation="g1", new_generation="g2")
+    assert pages is not None
+    expected = [(p.path, p.data) for p in client_pages(edited, Settings(root=tmp_path / "fresh"))]
+    assert [(p.path, p.data) for p in pages] == expected

@@ -169,11 +169,6 @@ def test_structural_edits_fall_back_and_stay_identical(
     same_as_clean(settings, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archiver/search/client.py: the normal incremental build also differs from a clean "
-    "build (search/terms-000.js) when two articles' titles change in one build",
-)
 def test_client_index_after_title_edits_of_two_articles(tmp_path: Path) -> None:
     settings = make(tmp_path / "archive")
     write(settings.content_path, 3, title="Three")

@@ -459,8 +459,8 @@ def _update(
         if old != new:
             before, after = kind_map(old), kind_map(new)
             moved = {w for w in before.keys() | after.keys() if before.get(w) != after.get(w)}
-            changed[position[slug]] = {w: after[w] for w in moved if w in after}
-            touched |= moved
+            changed[position[slug]] = after  # all its words: a term another doc moved may be
+            touched |= moved  # one this doc keeps, and its lists drop every changed doc first
     encoded, sizes, terms = previous.encoded, previous.sizes, previous.terms
     if touched:
         encoded, sizes, terms = dict(encoded), dict(sizes), list(terms)
