@@ -8,14 +8,10 @@ as ``archiver serve``, the last build's articles in memory.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import importlib
-import os
 import pickle
 import secrets
-import sys
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +20,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
-from archiver.errors import BuildError, LockedError
+from archiver.errors import LockedError
+from archiver.forked import ChildExit, Forked, failure
 from archiver.model import Article
 from archiver.paths import atomic_write
 from archiver.report import Reporter, SilentReporter
@@ -332,8 +329,8 @@ class IndexChild:
     parent writes nothing: the same guarantees as the update running in-process.
     """
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd = pid, fd
+    def __init__(self, child: Forked) -> None:
+        self.child = child
         self.client: ClientResult | None = None
         """The child's client index update (ClientJob), when it was given one and it applied."""
 
@@ -351,87 +348,43 @@ class IndexChild:
         client: also update the client index from the edited articles in the child (its
         result, the changed files, comes back through the pipe: see wait and ClientJob).
         """
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        if threading.active_count() > 1:
             return None
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child process (checked by the tests' results)
-            # a short-lived child: a collection would walk (and so copy) the parent's heap
-            gc.disable()
-            os.close(read)
-            _child(write, settings, state, edited, reporter, client)
-        os.close(write)
-        return cls(pid, read)
+
+        def work() -> bytes:  # pragma: no cover - runs in the forked child
+            return _child_work(settings, state, edited, reporter, client)
+
+        child = Forked.start(work, collect=False)
+        return None if child is None else cls(child)
 
     def wait(self) -> bool:
         """True when the index was updated; False: snapshot unusable; else raise one line."""
-        chunks = []
-        while chunk := os.read(self.fd, 65536):
-            chunks.append(chunk)
-        os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
-        code = os.waitstatus_to_exitcode(status)
+        code, data = self.child.wait()
         if code == 0:
-            data = b"".join(chunks)
-            self.client = pickle.loads(data) if data else None
+            self.client = pickle.loads(data) if data else None  # our own child's pickle
             return True
         if code == _UNUSABLE:
             return False
-        kind, _, message = b"".join(chunks).decode("utf-8", "replace").partition("\n")
-        if kind == "LockedError":
-            raise LockedError(message)
-        raise BuildError(f"search index update failed: {message or kind or f'exit status {code}'}")
+        raise failure(code, data, "search index update")
 
     def reap(self) -> None:
         """Wait for a child the parent stopped caring about (an error or Ctrl-C)."""
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
+        self.child.stop()
 
 
-def _child(
-    fd: int,
+def _child_work(
     settings: Settings,
     state: QuickState,
     edited: Mapping[str, Article],
     reporter: Reporter,
     client: ClientJob | None,
-) -> None:  # pragma: no cover - runs in the forked child
-    """The child's work: load every article, update the index, exit (never returns)."""
-    code = 1
-    try:
-        result = None if client is None else client.run(settings, edited)
-        if _update_indexed(settings, state, edited, reporter):
-            code = 0
-        elif (articles := all_articles(settings.state_path, state, edited)) is None:
-            code = _UNUSABLE
-        else:
-            update_search_index(settings, articles, set(edited), reporter)
-            code = 0
-        if code == 0 and result is not None:
-            code = 1
-            _write_all(fd, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-            code = 0
-    except BaseException as exc:
-        line = " ".join(str(exc).split()) or type(exc).__name__
-        with contextlib.suppress(OSError):
-            os.write(fd, f"{type(exc).__name__}\n{line}".encode("utf-8", "replace")[:8192])
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
-
-
-def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the forked child
-    """Write every byte to a pipe (os.write may write only part of a large buffer)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+) -> bytes:  # pragma: no cover - runs in the forked child
+    """The child's work: update the index (loading every article if need be), then hand back
+    the client index result, pickled (b"" without one)."""
+    result = None if client is None else client.run(settings, edited)
+    if not _update_indexed(settings, state, edited, reporter):
+        articles = all_articles(settings.state_path, state, edited)
+        if articles is None:
+            raise ChildExit(_UNUSABLE)
+        update_search_index(settings, articles, set(edited), reporter)
+    return b"" if result is None else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)

@@ -178,5 +178,5 @@ def test_index_job_can_be_abandoned_and_the_old_index_survives(tmp_path: Path) -
     )
     assert job is not None
     job.stop()
-    assert job.pid == 0
+    assert job.child.pid == 0
     assert indexed_slugs(settings) in ({a.slug for a in sample_articles()}, {a.slug for a in many})

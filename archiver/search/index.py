@@ -17,8 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -27,7 +25,8 @@ from typing import Any
 from whoosh import fields, index
 
 from archiver.config import Settings
-from archiver.errors import ArchiverError, BuildError, LockedError
+from archiver.errors import ArchiverError, LockedError
+from archiver.forked import Forked, failure
 from archiver.model import Article, as_datetime, term_key
 from archiver.paths import atomic_write_text
 from archiver.report import Reporter, SilentReporter
@@ -212,8 +211,8 @@ class IndexJob:
     in this process would; stop() abandons it (the old index stays, or the next build rebuilds).
     """
 
-    def __init__(self, pid: int, fd: int, reporter: Reporter) -> None:
-        self.pid, self.fd, self.reporter = pid, fd, reporter
+    def __init__(self, child: Forked, reporter: Reporter) -> None:
+        self.child, self.reporter = child, reporter
 
     @classmethod
     def start(
@@ -227,87 +226,29 @@ class IndexJob:
         reporter: Reporter,
     ) -> IndexJob | None:
         """Fork the child; None where forking is unavailable (the caller updates in-process)."""
-        if not hasattr(os, "fork"):
-            return None
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child process (checked by the tests' results)
-            os.close(read)
-            _job_child(write, settings, articles, changed, deleted, clean)
-        os.close(write)
-        with contextlib.suppress(OSError):
-            os.setpgid(pid, pid)  # (the child does so too: whichever runs first)
-        return cls(pid, read, reporter)
+
+        def work() -> bytes:  # pragma: no cover - runs in the forked child
+            notices = SilentReporter()
+            update_index(
+                settings, articles, changed=changed, deleted=deleted, clean=clean, reporter=notices
+            )
+            return json.dumps(notices.messages).encode("utf-8", "replace")
+
+        child = Forked.start(work, group=True, nice=BACKGROUND_NICE)
+        return None if child is None else cls(child, reporter)
 
     def wait(self) -> None:
         """Wait for the child; its notices go to the reporter, its failure is raised here."""
-        chunks = []
-        while chunk := os.read(self.fd, 65536):
-            chunks.append(chunk)
-        os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
-        code = os.waitstatus_to_exitcode(status)
-        try:
-            report = json.loads(b"".join(chunks).decode("utf-8", "replace"))
-            messages, error = list(report["messages"]), report["error"]
-        except (ValueError, KeyError, TypeError):
-            messages, error = [], None
-        for message in messages:
-            self.reporter.info(str(message))
-        if code == 0 and error is None:
-            return
-        kind, message = error if isinstance(error, list) and len(error) == 2 else ("", "")
-        if kind == "LockedError":
-            raise LockedError(message)
-        raise BuildError(f"search index update failed: {message or kind or f'exit status {code}'}")
+        code, data = self.child.wait()
+        if code != 0:
+            raise failure(code, data, "search index update")
+        with contextlib.suppress(ValueError):
+            for message in json.loads(data.decode("utf-8", "replace")):
+                self.reporter.info(str(message))
 
     def stop(self) -> None:
         """Abandon the child (an error or Ctrl-C elsewhere in the build): end it and reap it."""
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.killpg(self.pid, signal.SIGTERM)  # the child and its helper process
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
-
-
-def _job_child(
-    fd: int,
-    settings: Settings,
-    articles: Sequence[Article],
-    changed: set[str],
-    deleted: set[str],
-    clean: bool,
-) -> None:  # pragma: no cover - runs in the forked child
-    """IndexJob's child: update the index, send the notices and any error, exit (never returns)."""
-    code, error = 1, None
-    reporter = SilentReporter()
-    try:
-        os.setpgid(0, 0)  # its own process group: stop() ends the helper it forks as well
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        with contextlib.suppress(OSError):
-            os.nice(BACKGROUND_NICE)
-        update_index(
-            settings, articles, changed=changed, deleted=deleted, clean=clean, reporter=reporter
-        )
-        code = 0
-    except BaseException as exc:
-        error = [type(exc).__name__, " ".join(str(exc).split()) or type(exc).__name__]
-    finally:
-        report = json.dumps({"messages": reporter.messages, "error": error})
-        with contextlib.suppress(OSError):
-            os.write(fd, report.encode("utf-8", "replace"))
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
+        self.child.stop(kill=True)  # the child and its helper process
 
 
 def _writer(ix: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,140 @@
+"""Work in a forked child process: its result, or its failure as one line, comes back by pipe.
+
+Search index updates run this way while the build renders (search.index.IndexJob for a cold
+build, quickstate.IndexChild for a fast edit). The child never returns into the caller's code:
+it runs the work, writes the result (or ``Kind\\nmessage``) to the pipe and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from archiver.errors import BuildError, LockedError
+
+FAILED = 1
+"""The child's exit status when its work raised."""
+
+
+class ChildExit(Exception):
+    """Raised by a child's work to exit with a given status and no result."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Forked:
+    """A forked child running one piece of work (see start); wait() or stop() reaps it."""
+
+    def __init__(self, pid: int, fd: int, group: bool) -> None:
+        self.pid, self.fd, self.group = pid, fd, group
+
+    @classmethod
+    def start(
+        cls,
+        work: Callable[[], bytes],
+        *,
+        group: bool = False,
+        nice: int = 0,
+        collect: bool = True,
+    ) -> Forked | None:
+        """Fork a child running work(); None where forking is unavailable.
+
+        group: the child leads its own process group, so stop() also ends processes it starts;
+        nice: lower the child's priority by this much (the parent's work goes first);
+        collect=False: no garbage collection in a short-lived child (a collection would walk,
+        and so copy, the parent's heap).
+        """
+        if not hasattr(os, "fork"):
+            return None
+        _flush()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child process (checked by the callers' tests)
+            os.close(read)
+            if not collect:
+                gc.disable()
+            _child(write, work, group, nice)
+        os.close(write)
+        if group:
+            with contextlib.suppress(OSError):
+                os.setpgid(pid, pid)  # (the child does so too: whichever runs first)
+        return cls(pid, read, group)
+
+    def wait(self) -> tuple[int, bytes]:
+        """Wait for the child: its exit status and everything it wrote."""
+        chunks = []
+        while chunk := os.read(self.fd, 65536):
+            chunks.append(chunk)
+        os.close(self.fd)
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        return os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Abandon the child (an error or Ctrl-C elsewhere): end it when kill, then reap it."""
+        if not self.pid:
+            return
+        if kill:
+            with contextlib.suppress(OSError):
+                if self.group:
+                    os.killpg(self.pid, signal.SIGTERM)
+                else:
+                    os.kill(self.pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.pid = 0
+
+
+def failure(code: int, data: bytes, what: str) -> BuildError | LockedError:
+    """The one-line error for a child that failed with status code after writing data."""
+    kind, _, message = data.decode("utf-8", "replace").partition("\n")
+    if kind == "LockedError":
+        return LockedError(message)
+    return BuildError(f"{what} failed: {message or kind or f'exit status {code}'}")
+
+
+def _child(fd: int, work: Callable[[], bytes], group: bool, nice: int) -> NoReturn:
+    """Run the work in the child and exit with its status (never returns)."""
+    code = FAILED
+    try:
+        if group:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if nice:
+            with contextlib.suppress(OSError):
+                os.nice(nice)
+        _write_all(fd, work())
+        code = 0
+    except ChildExit as exc:
+        code = exc.code
+    except BaseException as exc:
+        line = " ".join(str(exc).split()) or type(exc).__name__
+        with contextlib.suppress(OSError):
+            os.write(fd, f"{type(exc).__name__}\n{line}".encode("utf-8", "replace")[:8192])
+    finally:
+        _flush()
+        os._exit(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte to a pipe (os.write may write only part of a large buffer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _flush() -> None:
+    """Flush stdout and stderr (before forking, and before the child exits)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
