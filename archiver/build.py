@@ -132,7 +132,7 @@ def build_site(
     """Build the site: read everything, render what changed in parallel, swap it in atomically."""
     started = time.perf_counter()
     with archive_lock(settings.state_path, "build"):
-        clean_stale(settings.output_path)
+        clean_stale(settings.output_path, background=True)
         build = _Build(settings, clean, jobs or os.cpu_count() or 1, strict, reporter, hooks)
         report = build.run()
     return BuildReport(**{**report.__dict__, "seconds": time.perf_counter() - started})

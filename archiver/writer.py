@@ -120,19 +120,8 @@ class SiteWriter:
             if old is not None:
                 os.rename(old, self.output)
             raise
-        if old is None:
-            return
-        rm = shutil.which("rm") if background else None
-        if rm is None:
-            shutil.rmtree(old, ignore_errors=True)
-            return
-        subprocess.Popen(
-            [rm, "-rf", "--", str(old)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        if old is not None:
+            remove_tree(old, background=background)
 
     def abort(self) -> None:
         """Throw the temporary folder away; the previous site was never touched."""
@@ -149,14 +138,36 @@ def site_files(root: Path) -> set[str]:
     return found
 
 
-def clean_stale(output: Path) -> None:
-    """Remove temporary and old site folders left behind by a killed build."""
+def clean_stale(output: Path, *, background: bool = False) -> None:
+    """Remove temporary and old site folders left behind by a killed build (or still being
+    removed by an earlier build's detached ``rm``: with background=True this build does not wait
+    for them either)."""
     if not output.parent.is_dir():
         return
     for pattern in (f"{output.name}.tmp-*", f"{output.name}.old-*"):
         for stale in output.parent.glob(pattern):
             if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale, ignore_errors=True)
+                remove_tree(stale, background=background)
+
+
+def remove_tree(folder: Path, *, background: bool = False) -> None:
+    """Remove a folder tree: now, or with background=True by a detached ``rm -rf``.
+
+    The detached ``rm`` is started by a shell that exits at once (it is waited for), so the
+    ``rm`` belongs to no process of ours: nothing is left to reap, even in a long ``serve``.
+    """
+    rm, sh = (shutil.which("rm"), shutil.which("sh")) if background else (None, None)
+    if rm is None or sh is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    subprocess.run(
+        [sh, "-c", '"$1" -rf -- "$2" &', "sh", rm, str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        check=False,
+    )
 
 
 def body_placeholder(nonce: str, sha: str) -> str:
