@@ -6,7 +6,14 @@ import pickle
 
 import pytest
 
-from archiver.ingest.boilerplate import BoilerplateModel, line_counts, normalise_line, shipped_rules
+from archiver.ingest.boilerplate import (
+    MAX_KEY_CHARS,
+    BoilerplateModel,
+    line_counts,
+    line_keys,
+    normalise_line,
+    shipped_rules,
+)
 
 
 def test_normalise_line_folds_case_space_and_digits() -> None:
@@ -167,3 +174,22 @@ def test_combined_rules_match_exactly_like_each_rule() -> None:
     for line in ["aa", "ab", "bb", "cc", "Share", "ddd", "d", "share it", ""]:
         expected = any(rule.match(line) for rule in rules)
         assert any(rule.match(line) for rule in merged) == expected, line
+
+
+def test_line_keys_equal_normalise_line_of_every_line() -> None:
+    """The batched ASCII path gives each line the key normalise_line gives it."""
+    import random
+
+    rnd = random.Random(7)
+    chars = [chr(c) for c in range(128)] + list("aB0190 ") * 6 + ["é", "ß", "İ", "١", "\u2028"]
+    for _ in range(2000):
+        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 60)))
+        expected = {
+            normalise_line(line)
+            for line in text.splitlines()
+            if line.strip() and len(line) <= MAX_KEY_CHARS
+        } - {""}
+        assert line_keys(text) == expected, repr(text)
+    long_line = "Word " * 70
+    text = f"  Share  THIS 2024\t\n{long_line}\nCafé 12 345\n   \n"
+    assert line_keys(text) == {"share this 0", "café 0 0"}

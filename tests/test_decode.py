@@ -69,3 +69,32 @@ def test_refusals_have_clear_reasons(data: bytes, reason: str) -> None:
 
 def test_sniff_binary_accepts_text() -> None:
     assert sniff_binary(b"plain text") is None
+
+
+def _normalised_by_definition(text: str) -> str:
+    """normalise_text spelled out: every substitution, NFC, every line right-stripped."""
+    import unicodedata
+
+    from archiver.ingest import decode as module
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = module._ODD_SPACE.sub(lambda m: module._ODD_SPACES[m.group()], text)
+    text = module._INVISIBLE.sub("", text)
+    text = module._CONTROL.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def test_fast_paths_normalise_like_the_definition() -> None:
+    import random
+
+    rnd = random.Random(20261128)
+    ascii_chars = [chr(c) for c in range(128)] + ["a", "B", " ", " ", "\n", "\r\n", "\t"] * 8
+    others = ["é", "“", "\u00a0", "\u200b", "\u2028", "\x85", "\x9f", "e\u0301", "\u3000"]
+    for _ in range(3000):
+        text = "".join(rnd.choice(ascii_chars) for _ in range(rnd.randint(0, 30)))
+        assert normalise_text(text) == _normalised_by_definition(text), repr(text)
+        mixed = text + rnd.choice(others) + text[::-1]
+        assert normalise_text(mixed) == _normalised_by_definition(mixed), repr(mixed)
+    typographic = "Line “one” — naïve  \nTwo\t\x0bthree\x01  \n"
+    assert normalise_text(typographic) == "Line “one” — naïve\nTwo\nthree\n"

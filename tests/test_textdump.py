@@ -10,8 +10,9 @@ import pytest
 
 from archiver.errors import NotAnArticleError
 from archiver.ingest.boilerplate import BoilerplateModel
+from archiver.ingest.byline import credit_lines
 from archiver.ingest.textdump import dump_lines, extract_textdump
-from archiver.ingest.textfeatures import escape_paragraph, language_of
+from archiver.ingest.textfeatures import escape_paragraph, language_of, word_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -582,3 +583,35 @@ def test_credit_lines_scan_finds_credits_by_index() -> None:
     assert found == {i: c for i, t in enumerate(texts) if (c := parse_credit_line(t)) is not None}
     assert found[1].authors == ("Chris Pandolfo",) and found[1].source == "Fox News"
     assert credit_lines([]) == {}
+
+
+def test_word_runs_equal_the_regex_runs() -> None:
+    """Long texts are cut by byte operations: exactly the runs of \\w+ and [^\\W\\d_]+."""
+    import random
+    import re
+
+    rnd = random.Random(11)
+    chars = [chr(c) for c in range(128)] + list("éüßİΣ“”’—·١²½中\u0301\u3000") + ["ab "] * 20
+    for _ in range(1000):
+        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(150, 300)))
+        assert word_runs(text) == re.findall(r"\w+", text)
+        assert word_runs(text, letters=True) == re.findall(r"[^\W\d_]+", text)
+    surrogate = "x" * 250 + "\ud800 word"
+    assert word_runs(surrogate) == re.findall(r"\w+", surrogate)
+
+
+def test_credit_lines_finds_each_kind_of_credit_line() -> None:
+    texts = [
+        "Headline",
+        "A paragraph that mentions nothing of the kind.",
+        "  Reporting by Ana Lopez; editing by Bo Li",
+        "Fox News' Chris Pandolfo and The Associated Press contributed to this report.",
+        "He was reporting by phone from Kyiv.",
+    ]
+    found = credit_lines(texts)
+    assert sorted(found) == [2, 3]
+    assert found[2].authors == ("Ana Lopez",)
+    assert found[3].authors == ("Chris Pandolfo",)
+    assert found[3].source == "Fox News"
+    # A text holding a line break: every text is tested on its own, with the same result.
+    assert sorted(credit_lines([*texts, "two\nlines"])) == [2, 3]

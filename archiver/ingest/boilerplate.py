@@ -40,12 +40,40 @@ def normalise_line(line: str) -> str:
     return _DIGITS.sub("0", text)
 
 
+_ASCII_LINES_KEY = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789\t\x1f",
+    b"abcdefghijklmnopqrstuvwxyz000000000  ",
+)
+"""_ASCII_KEY for lines joined by line breaks (kept as they are): a line of str.splitlines()
+holds no other character that _ASCII_KEY maps to a space."""
+_SPACE_RUNS = re.compile(rb" {2,}")
+_ZERO_RUNS = re.compile(rb"00+")
+
+
+def _ascii_keys(lines: list[str]) -> list[str]:
+    """normalise_line of ASCII lines (of str.splitlines()), all at once by byte operations."""
+    joined = "\n".join(lines).encode("ascii").translate(_ASCII_LINES_KEY)
+    if b"  " in joined:
+        joined = _SPACE_RUNS.sub(b" ", joined)
+    if b"\n " in joined or b" \n" in joined or joined[:1] == b" " or joined[-1:] == b" ":
+        joined = b"\n".join(key.strip(b" ") for key in joined.split(b"\n"))
+    if b"00" in joined:
+        joined = _ZERO_RUNS.sub(b"0", joined)
+    return joined.decode("ascii").split("\n")
+
+
 def line_keys(text: str) -> set[str]:
     """The distinct normalised non-empty lines of one input."""
+    ascii_lines: list[str] = []
     keys = set()
     for line in text.splitlines():
-        if line.strip() and len(line) <= MAX_KEY_CHARS:
-            keys.add(normalise_line(line))
+        if len(line) <= MAX_KEY_CHARS:
+            if line.isascii():
+                ascii_lines.append(line)
+            elif line.strip():
+                keys.add(normalise_line(line))
+    if ascii_lines:
+        keys.update(_ascii_keys(ascii_lines))
     keys.discard("")
     return keys
 

@@ -187,15 +187,35 @@ def credit_lines(texts: Sequence[str]) -> dict[int, Credit]:
     """parse_credit_line of each text, by index; one lower-cased scan of all the texts skips
     those that hold none of the words a credit line needs."""
     found = {}
-    lowered = "\n".join(texts).lower().split("\n")
-    if len(lowered) != len(texts):  # a text with a line break: test every one
+    joined = "\n".join(texts).lower()
+    if joined.count("\n") == len(texts) - 1:  # no text with a line break: find the candidates
+        candidates = _credit_candidates(joined)
+    else:
         lowered = [text.lower() for text in texts]
-    for index, (text, low) in enumerate(zip(texts, lowered, strict=True)):
-        if "contribut" in low or low.lstrip().startswith(_REPORTING_WORDS):
-            credit = parse_credit_line(text)
-            if credit is not None:
-                found[index] = credit
+        candidates = [
+            index
+            for index, low in enumerate(lowered)
+            if "contribut" in low or low.lstrip().startswith(_REPORTING_WORDS)
+        ]
+    for index in candidates:
+        credit = parse_credit_line(texts[index])
+        if credit is not None:
+            found[index] = credit
     return found
+
+
+def _credit_candidates(joined: str) -> list[int]:
+    """Indexes of the lines of a lower-cased text that hold 'contribut' or start (after
+    whitespace) with one of _REPORTING_WORDS, by substring search instead of a line loop."""
+    found: set[int] = set()
+    for word in ("contribut", *_REPORTING_WORDS):
+        at = joined.find(word)
+        while at >= 0:
+            start = joined.rfind("\n", 0, at) + 1
+            if word == "contribut" or not joined[start:at].strip():
+                found.add(joined.count("\n", 0, at))
+            at = joined.find(word, at + 1)
+    return sorted(found)
 
 
 def looks_like_org(text: str) -> bool:
@@ -256,14 +276,15 @@ def _bare_names(text: str) -> Credit | None:
 _COPYRIGHT = re.compile(
     r"^(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*)?(?P<name>[^.|]{3,60}?)[.|]", re.I
 )
-_COPYRIGHT_START = frozenset("©(cC")
+COPYRIGHT_START = frozenset("©(cC")
+"""The first characters of a line source_from_copyright can match."""
 _AGENCIES = re.compile(r"\b(associated press|reuters|afp|agence france|dpa|getty|ap)\b", re.I)
 
 
 def source_from_copyright(line: str) -> str | None:
     """The publisher named in '© 2024 Metro Daily. All rights reserved.' (not news agencies)."""
     stripped = line.strip()
-    if stripped[:1] not in _COPYRIGHT_START:  # the pattern's possible first characters
+    if stripped[:1] not in COPYRIGHT_START:  # the pattern's possible first characters
         return None
     match = _COPYRIGHT.match(stripped)
     if not match:

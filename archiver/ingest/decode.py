@@ -166,12 +166,32 @@ def _western_cp1252(data: bytes) -> str | None:
     return text if letters and accented / len(letters) < 0.25 else None
 
 
+_ASCII_ODD = bytes.maketrans(b"\t\x0b\x0c", b" \n\n")
+_ASCII_CONTROL = bytes(c for c in range(128) if _CONTROL.match(chr(c)))
+_ANY_ODD = re.compile("|".join(f"(?:{p.pattern})" for p in (_ODD_SPACE, _INVISIBLE, _CONTROL)))
+"""A character any of the three substitutions would change."""
+_TRAILING_SPACES = re.compile(r" +$", re.MULTILINE)
+
+
+def _normalise_ascii(text: str) -> str:
+    """normalise_text of an ASCII text (line ends already unified), by byte operations:
+    tabs and vertical tabs/form feeds mapped, control characters dropped, lines right-stripped
+    (the only whitespace left is the space and the line break)."""
+    text = text.encode("ascii").translate(_ASCII_ODD, _ASCII_CONTROL).decode("ascii")
+    if " \n" in text or text.endswith(" "):
+        text = _TRAILING_SPACES.sub("", text)
+    return text
+
+
 def normalise_text(text: str) -> str:
     """NFC; unify line ends; odd spaces to plain spaces; invisible and control characters out."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ODD_SPACE.sub(lambda m: _ODD_SPACES[m.group()], text)
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
+    if text.isascii():
+        return _normalise_ascii(text)
+    if _ANY_ODD.search(text) is not None:  # one scan instead of three for most texts
+        text = _ODD_SPACE.sub(lambda m: _ODD_SPACES[m.group()], text)
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n"))

@@ -64,7 +64,15 @@ def extract_textdump(text: str, *, boilerplate: BoilerplateModel) -> Extracted:
         raise NotAnArticleError(f"boilerplate only: {words} words of article text")
     authors, credits, source = _merge_names(byline, credit)
     if source is None:
-        source = next((s for ln in lines if (s := names.source_from_copyright(ln.text))), None)
+        source = next(
+            (
+                s
+                for ln in lines
+                if ln.text[:1] in names.COPYRIGHT_START  # dump lines are stripped
+                and (s := names.source_from_copyright(ln.text))
+            ),
+            None,
+        )
     published, date_origin = _published(lines, head)
     origins = {"title": "headline-model", "body": "text-density"}
     if head.summary:

@@ -22,6 +22,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _CLOSERS = "\"'”’»)]*_ "
 _TERMINAL = tuple(".!?。！？…:;")
 _SENTENCE_END = re.compile(r"[.!?。！？](?:[\"'”’»)\]]*)(?:\s|$)")
@@ -129,6 +130,34 @@ _ASCII_WORDS = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range
 """Bytes table: ASCII word characters (\\w) kept, every other byte a space."""
 
 
+_UTF8_WORDS = bytes(c if c >= 0x80 or chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256))
+"""Bytes table for UTF-8 text: ASCII word characters (\\w) and every non-ASCII byte kept, every
+other byte a space."""
+_UTF8_LETTERS = bytes(c if c >= 0x80 or chr(c).isalpha() else 0x20 for c in range(256))
+"""The same for letters ([^\\W\\d_]): ASCII digits and '_' become spaces too."""
+_NON_ASCII = bytes(range(128))
+RUNS_BY_BYTES = 200
+"""From this length on, word runs are cut by byte operations instead of a regex (cheaper)."""
+
+
+def word_runs(text: str, letters: bool = False) -> list[str]:
+    """_WORD.findall(text) (``letters``: maximal runs of [^\\W\\d_]); long texts by byte
+    operations: each distinct non-ASCII non-word character becomes a space, then one byte
+    table turns the ASCII non-word characters into spaces, and the text is split."""
+    if len(text) < RUNS_BY_BYTES:
+        return (_LETTER_RUN if letters else _WORD).findall(text)
+    if not text.isascii():
+        try:
+            others = text.encode("utf-8").translate(None, _NON_ASCII).decode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return (_LETTER_RUN if letters else _WORD).findall(text)
+        for char in set(others):
+            if not char.isalnum() or (letters and char.isdecimal()):
+                text = text.replace(char, " ")
+    table = _UTF8_LETTERS if letters else _UTF8_WORDS
+    return text.encode("utf-8").translate(table).decode("utf-8").split()
+
+
 def _measure(text: str) -> tuple[float, int, int]:
     """Size (CJK characters weigh 3), words (2 CJK characters = 1) and CJK count."""
     cjk = len(_CJK.findall(text)) if not text.isascii() else 0
@@ -137,7 +166,7 @@ def _measure(text: str) -> tuple[float, int, int]:
     if text.isascii():  # \w+ runs counted by byte operations: the same count, cheaper
         tokens = len(text.encode("ascii").translate(_ASCII_WORDS).split())
     else:
-        tokens = len(_WORD.findall(text)) if cjk < len(text) // 2 else 0
+        tokens = len(word_runs(text)) if cjk < len(text) // 2 else 0
     return len(text) + 2 * cjk, (tokens or len(text.split())) + cjk // 2, cjk
 
 
@@ -150,7 +179,7 @@ def _density(text: str, cjk: int) -> float:
     """Stop-word share of the words of a line (0 for CJK-dominated lines)."""
     if cjk >= len(text) // 2:
         return 0.0
-    tokens = _WORD.findall(text.lower())
+    tokens = word_runs(text.lower())
     return sum(map(stop_words().__contains__, tokens)) / len(tokens) if tokens else 0.0
 
 
@@ -299,7 +328,11 @@ def token_set(text: str) -> frozenset[str]:
 
 def _token_set(text: str) -> frozenset[str]:
     """token_set, computed."""
-    tokens = set(map(str.lower, _LONG_WORD.findall(text)))
+    if len(text) < RUNS_BY_BYTES:
+        words = set(_LONG_WORD.findall(text))
+    else:
+        words = {word for word in word_runs(text, letters=True) if len(word) >= 3}
+    tokens = set(map(str.lower, words))
     if not text.isascii():
         for run in _CJK_RUN.findall(text):
             tokens.difference_update({run.lower()})
@@ -364,7 +397,7 @@ def _script_language(sample: str) -> str | None:
 
 def _stopword_language(sample: str) -> str | None:
     """The Latin-script language whose stop words dominate the sample, None if unclear."""
-    tokens = _WORD.findall(sample.lower())
+    tokens = word_runs(sample.lower())
     if len(tokens) < 8:
         return None
     codes, table = _stop_lists()
