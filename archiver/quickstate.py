@@ -325,14 +325,15 @@ class IndexChild:
     """A fast build's Whoosh update in a forked child, running while the parent renders.
 
     The child loads the article snapshot itself (the parent never needs every article), so
-    its cost is off the critical path. A failure in the child comes back as one line and the
-    parent writes nothing: the same guarantees as the update running in-process.
+    its cost is off the critical path. The client index update, when given, runs in a second
+    child at the same time. A failure in a child comes back as one line and the parent writes
+    nothing: the same guarantees as the updates running in-process.
     """
 
-    def __init__(self, child: Forked) -> None:
-        self.child = child
+    def __init__(self, child: Forked, client_child: Forked | None = None) -> None:
+        self.child, self.client_child = child, client_child
         self.client: ClientResult | None = None
-        """The child's client index update (ClientJob), when it was given one and it applied."""
+        """The client index update (ClientJob), when one was given and it applied."""
 
     @classmethod
     def start(
@@ -343,48 +344,55 @@ class IndexChild:
         reporter: Reporter,
         client: ClientJob | None = None,
     ) -> IndexChild | None:
-        """Fork the child; None where forking is unavailable or unsafe (other threads).
+        """Fork the children; None where forking is unavailable or unsafe (other threads).
 
-        client: also update the client index from the edited articles in the child (its
+        client: also update the client index from the edited articles, in a second child (its
         result, the changed files, comes back through the pipe: see wait and ClientJob).
         """
         if threading.active_count() > 1:
             return None
 
         def work() -> bytes:  # pragma: no cover - runs in the forked child
-            return _child_work(settings, state, edited, reporter, client)
+            _update_whoosh(settings, state, edited, reporter)
+            return b""
 
         child = Forked.start(work, collect=False)
-        return None if child is None else cls(child)
+        if child is None or client is None:
+            return None if child is None else cls(child)
+
+        def client_work() -> bytes:  # pragma: no cover - runs in the forked child
+            result = client.run(settings, edited)
+            return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+
+        return cls(child, Forked.start(client_work, collect=False))
 
     def wait(self) -> bool:
         """True when the index was updated; False: snapshot unusable; else raise one line."""
         code, data = self.child.wait()
-        if code == 0:
-            self.client = pickle.loads(data) if data else None  # our own child's pickle
-            return True
+        client_code, client_data = (
+            (0, b"") if self.client_child is None else self.client_child.wait()
+        )
         if code == _UNUSABLE:
             return False
-        raise failure(code, data, "search index update")
+        for status, output in ((code, data), (client_code, client_data)):
+            if status != 0:
+                raise failure(status, output, "search index update")
+        self.client = pickle.loads(client_data) if client_data else None  # our child's pickle
+        return True
 
     def reap(self) -> None:
-        """Wait for a child the parent stopped caring about (an error or Ctrl-C)."""
+        """Wait for children the parent stopped caring about (an error or Ctrl-C)."""
         self.child.stop()
+        if self.client_child is not None:
+            self.client_child.stop()
 
 
-def _child_work(
-    settings: Settings,
-    state: QuickState,
-    edited: Mapping[str, Article],
-    reporter: Reporter,
-    client: ClientJob | None,
-) -> bytes:  # pragma: no cover - runs in the forked child
-    """The child's work: update the index (loading every article if need be), then hand back
-    the client index result, pickled (b"" without one)."""
-    result = None if client is None else client.run(settings, edited)
+def _update_whoosh(
+    settings: Settings, state: QuickState, edited: Mapping[str, Article], reporter: Reporter
+) -> None:  # pragma: no cover - runs in the forked child
+    """The Whoosh child's work: update the index, loading every article if need be."""
     if not _update_indexed(settings, state, edited, reporter):
         articles = all_articles(settings.state_path, state, edited)
         if articles is None:
             raise ChildExit(_UNUSABLE)
         update_search_index(settings, articles, set(edited), reporter)
-    return b"" if result is None else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
