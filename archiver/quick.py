@@ -150,8 +150,6 @@ class QuickBuild:
         state = load_state(self.settings.state_path)
         if state is None or state.token != previous.quick:
             return None
-        if site_files(self.output) != previous.outputs.keys():
-            return None
         parsed = parse_files(self.content_dir, todo)
         meta = False
         for item in parsed:
@@ -165,6 +163,10 @@ class QuickBuild:
                 return None
             meta = meta or links[0] != external_digest(item.article)
         return Edit(parsed, touched, state, meta)
+
+    def site_intact(self) -> bool:
+        """Whether the site folder holds exactly the files the last build wrote."""
+        return site_files(self.output) == self.previous.outputs.keys()
 
     def run(
         self,
@@ -197,6 +199,8 @@ class QuickBuild:
         defer = child is None and articles is not None and bool(_ANNOUNCE)
         search: ClientResult | None = None
         try:
+            if not self.site_intact():  # checked while the children work
+                return None
             shown = articles if articles is not None else self._shown(edit, edited)
             if shown is None:
                 shown = articles = self._articles(edit)

@@ -126,6 +126,8 @@ def run_meta(
     defer = child is None and bool(_ANNOUNCE)  # serve: search after the pages are announced
     search: ClientResult | None = None
     try:
+        if not quick.site_intact():  # checked while the children work
+            return None
         specs = plan.specs()
         if specs is None:
             return None

@@ -317,3 +317,15 @@ def test_serve_like_build_announces_pages_before_the_search_update(
         other.join()
     assert taken and taken[0] is not None and seen == [True]
     same_as_clean(settings, tmp_path)
+
+
+def test_title_edit_on_a_damaged_site_takes_the_normal_build(
+    tmp_path: Path, taken: list[Any]
+) -> None:
+    settings = make(tmp_path / "archive")
+    (settings.output_path / "tags" / "index.html").unlink()
+    write(settings.content_path, 7, title="Seven, fixed by hand")
+    _, rendered = build(settings)
+    assert "tags/index.html" in rendered  # the normal build repaired the site
+    assert "Seven, fixed by hand" in (settings.output_path / "articles/a07.html").read_text()
+    same_as_clean(settings, tmp_path)
