@@ -21,7 +21,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +177,7 @@ class _Build:
             self.nonce,
             json.dumps([self.theme_digests, self.originals]),
         )
-        if not self.clean and self._unchanged(stats, fingerprint):
+        if not self.clean and self._unchanged(stats, fingerprint, scanned_ns):
             return self._unchanged_report()
         if not self.clean:
             quick = self._quick(stats, scanned_ns, fingerprint)
@@ -253,18 +253,32 @@ class _Build:
 
     # -- nothing changed -----------------------------------------------------------------------
 
-    def _unchanged(self, stats: dict[str, tuple[int, int]], fingerprint: str) -> bool:
-        """Same code, config, templates, originals and content files, and the site is intact."""
+    def _unchanged(
+        self, stats: dict[str, tuple[int, int]], fingerprint: str, scanned_ns: int
+    ) -> bool:
+        """Same code, config, templates, originals and content files, and the site is intact.
+
+        Files written just before the last scan had to be hashed to be trusted; once they are
+        confirmed unchanged the manifest records this scan's time, so the next build trusts
+        their size and time again (a freshly ingested archive is hashed once, not every time).
+        """
         previous = self.previous
         if previous.fingerprint != fingerprint or stats.keys() != previous.content.keys():
             return False
+        hashed = False
         for rel, (mtime, size) in stats.items():
             old_mtime, old_size, sha = previous.content[rel]
             if (mtime, size) != (old_mtime, old_size):
                 return False
-            if mtime + RACY_NS >= previous.scanned_ns and self._sha(rel) != sha:
-                return False
-        return site_files(self.output) == previous.outputs.keys()
+            if mtime + RACY_NS >= previous.scanned_ns:
+                if self._sha(rel) != sha:
+                    return False
+                hashed = True
+        if site_files(self.output) != previous.outputs.keys():
+            return False
+        if hashed:
+            save_manifest(self.state, replace(previous, scanned_ns=scanned_ns))
+        return True
 
     def _unchanged_report(self) -> BuildReport:
         """The report of a build that had nothing to do (bad files are reported again)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -777,3 +778,24 @@ def test_background_index_failure_is_one_line_and_changes_nothing(
     assert tree(settings.output_path) == before
     assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
     assert sorted(p.name for p in settings.root.iterdir()) == [".archiver", "content", "site"]
+
+
+def test_files_confirmed_unchanged_are_trusted_by_size_and_time_next_time(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build_module, "RACY_NS", 500_000_000)
+    written = time.time() - 0.3  # written just before the first build: too recent to trust
+    for path in settings.content_path.glob("*.md"):
+        os.utime(path, (written, written))
+    build(settings)
+    hashed: list[str] = []
+    real = build_module._Build._sha
+    monkeypatch.setattr(
+        build_module._Build, "_sha", lambda b, rel: hashed.append(rel) or real(b, rel)
+    )
+    time.sleep(0.3)  # the files are now older than the racy window before the next scan
+    report, _ = build(settings)
+    assert report.written == 0 and len(hashed) == len(list(settings.content_path.glob("*.md")))
+    hashed.clear()
+    report, _ = build(settings)
+    assert report.written == 0 and hashed == []  # the second build recorded its scan time
