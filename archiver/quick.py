@@ -164,6 +164,15 @@ class QuickBuild:
             meta = meta or links[0] != external_digest(item.article)
         return Edit(parsed, touched, state, meta)
 
+    def remember_parsed(self, edit: Edit, scanned_ns: int) -> None:
+        """Put the edited files' parses and the touched files' times in the content cache."""
+        cache = open_cache(self.settings.state_path)
+        try:
+            cache.store(edit.parsed, scanned_ns)
+            cache.touch({rel: (m, s) for rel, (m, s, _) in edit.touched.items()}, scanned_ns)
+        finally:
+            cache.close()
+
     def site_intact(self) -> bool:
         """Whether the site folder holds exactly the files the last build wrote."""
         return site_files(self.output) == self.previous.outputs.keys()
@@ -223,12 +232,7 @@ class QuickBuild:
         finally:
             if child is not None:
                 child.reap()
-        cache = open_cache(self.settings.state_path)
-        try:
-            cache.store(edit.parsed, scanned_ns)
-            cache.touch({rel: (m, s) for rel, (m, s, _) in edit.touched.items()}, scanned_ns)
-        finally:
-            cache.close()
+        self.remember_parsed(edit, scanned_ns)
         self._write(writes, set(), on_rendered, pages.keys())
         if defer:  # a failure from here on leaves no manifest: the next build is a full one
             pages_written()  # the browser reloads while the search indexes are updated

@@ -144,12 +144,7 @@ def run_meta(
     finally:
         if child is not None:
             child.reap()
-    cache = open_cache(quick.settings.state_path)
-    try:
-        cache.store(edit.parsed, scanned_ns)
-        cache.touch({rel: (m, s) for rel, (m, s, _) in edit.touched.items()}, scanned_ns)
-    finally:
-        cache.close()
+    quick.remember_parsed(edit, scanned_ns)
     quick._write(pages, set(), on_rendered, pages.keys())
     if defer:  # a failure from here on leaves no manifest: the next build is a full one
         pages_written()  # the browser reloads while the search indexes are updated

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archiver.content import (
-    MAX_SLUG,
     allocate_slug,
+    claim_slug,
     content_file,
     content_files,
     parse_article,
@@ -42,17 +42,6 @@ class Decoded:
     def job(self) -> Job:
         """The input as a worker job."""
         return Job(str(self.item.path), self.item.kind, self.sha256)
-
-
-def _allocate(base: str, taken: set[str]) -> str:
-    """allocate_slug for a title already made a slug (clean_slug): -2, -3 on collisions."""
-    slug, n = base, 2
-    while slug in taken:
-        suffix = f"-{n}"
-        slug = base[: MAX_SLUG - len(suffix)].rstrip("-") + suffix
-        n += 1
-    taken.add(slug)
-    return slug
 
 
 class Store:
@@ -141,7 +130,7 @@ class Store:
             assert ex is not None
             base = ex.to_article("", tags=result.tags)
         if slug is None and result.slug_base:
-            slug = _allocate(result.slug_base, self.taken)
+            slug = claim_slug(result.slug_base, self.taken)
         elif slug is None:
             wanted = base.slug if result.article is not None and base.slug else base.title
             slug = allocate_slug(wanted, self.taken)
