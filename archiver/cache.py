@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from archiver.content import ORIGINALS, parse_article
 from archiver.errors import ContentError
@@ -135,28 +136,24 @@ class ContentCache:
 
     def rows_of(self, rels: Iterable[str]) -> dict[str, Row]:
         """What is remembered about the given content files (those the cache holds)."""
-        out: dict[str, Row] = {}
-        wanted = sorted(set(rels))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = (
-                "SELECT rel, mtime_ns, size, sha, seen_ns, article, error FROM files"
-                f" WHERE rel IN ({marks})"
-            )
-            out.update((r[0], Row(*r[1:])) for r in self.db.execute(query, chunk))
-        return out
+        query = (
+            "SELECT rel, mtime_ns, size, sha, seen_ns, article, error FROM files"
+            " WHERE rel IN ({marks})"
+        )
+        return {r[0]: Row(*r[1:]) for r in self._select_in(query, rels)}
 
     def bodies(self, shas: Iterable[str]) -> dict[str, str]:
         """Body HTML of the given content sha256s (those the cache holds)."""
-        out: dict[str, str] = {}
-        wanted = sorted(set(shas))
+        query = "SELECT sha, html FROM bodies WHERE sha IN ({marks})"
+        return {sha: html for sha, html in self._select_in(query, shas)}
+
+    def _select_in(self, query: str, keys: Iterable[str]) -> Iterator[Any]:
+        """The rows of a ``... IN ({marks})`` query for keys, 500 at a time (SQLite's limit
+        on bound variables)."""
+        wanted = sorted(set(keys))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT sha, html FROM bodies WHERE sha IN ({marks})"
-            out.update(self.db.execute(query, chunk).fetchall())
-        return out
+            yield from self.db.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
 
     def store(self, parsed: Iterable[Parsed], seen_ns: int) -> None:
         """Remember freshly read files (and their body HTML) in one transaction."""

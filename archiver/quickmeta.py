@@ -341,17 +341,12 @@ class _Plan:
 
     def archive(self) -> Archive:
         """The new archive: every list real where a wanted page reads it."""
-        from archiver.taxonomy import Archive
+        from archiver.taxonomy import Archive, by_month
 
         per, ordered = self.settings.per_page, self.ordered
         homes = frozenset(self.position[s] // per + 1 for s in self.new)
         self.home_pages = homes
-        years: dict[int, dict[int, list[Article]]] = {}
-        for article in ordered:
-            if article.published is None and article.archived is None:
-                continue
-            when = article.sort_date
-            years.setdefault(when.year, {}).setdefault(when.month, []).append(article)
+        years = by_month(ordered)
         self.years = {self.articles[s].sort_date.year for s in self.new if _dated(self.new[s])}
         self.months = {
             (d.year, d.month) for s in self.new if _dated(a := self.new[s]) for d in (a.sort_date,)
@@ -359,8 +354,7 @@ class _Plan:
         lazy_years: dict[int, dict[int, Sequence[Article]]] = {}
         for year, months in years.items():
             lazy_years[year] = {
-                m: tuple(a) if year in self.years else Lazy(tuple(a), per, frozenset())
-                for m, a in months.items()
+                m: a if year in self.years else Lazy(a, per, frozenset()) for m, a in months.items()
             }
         slugs = [a.slug for a in ordered]
         return Archive(

@@ -83,7 +83,7 @@ def _build(articles: Sequence[Article], related_count: int) -> Archive:
         tags=group_terms(ordered, lambda a: a.tags),
         sources=group_terms(ordered, lambda a: (a.source,) if a.source else ()),
         authors=group_terms(ordered, lambda a: a.authors),
-        years=_by_month(ordered),
+        years=by_month(ordered),
         undated=tuple(a for a in ordered if a.published is None and a.archived is None),
         related=related_articles(ordered, count=related_count),
         newer={s: (slugs[i - 1] if i > 0 else None) for i, s in enumerate(slugs)},
@@ -126,7 +126,7 @@ def _unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
-def _by_month(ordered: Sequence[Article]) -> dict[int, dict[int, tuple[Article, ...]]]:
+def by_month(ordered: Sequence[Article]) -> dict[int, dict[int, tuple[Article, ...]]]:
     """Year -> month -> articles (newest first), dated articles only."""
     years: dict[int, dict[int, list[Article]]] = {}
     for article in ordered:

@@ -10,7 +10,6 @@ same as with one segment (tests/test_search_segment.py checks hits and scores).
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import shutil
@@ -20,7 +19,13 @@ from typing import Any, TypeVar
 
 from whoosh import index
 
-from archiver.search.segment import FreshSegmentWriter, TermsFunction, fast_writer_supported
+from archiver.search.segment import (
+    FreshSegmentWriter,
+    TermsFunction,
+    cancelled_on_error,
+    fast_writer_supported,
+    writing,
+)
 from archiver.search.segment import write_fresh as write_one
 
 T = TypeVar("T")
@@ -91,13 +96,11 @@ def _write_halves(
 ) -> bool:
     """Write the first half, wait for the helper, commit both segments; False if it failed."""
     ix = index.create_in(str(folder), schema, indexname=indexname)
-    collecting = gc.isenabled()
-    gc.disable()  # see segment.write_fresh
-    try:
+    with writing(ix):
         if not fast_writer_supported(ix):
             raise ValueError("the fresh writer does not support this codec")
         writer = FreshSegmentWriter(ix, fast_of(schema))
-        try:
+        with cancelled_on_error(writer):
             for item in items:
                 writer.add_document(**make_doc(item))
             ours = writer.finish_segment()
@@ -107,14 +110,6 @@ def _write_halves(
                 return False
             theirs = _adopt(part, folder, indexname)
             writer.commit_segments([ours, *theirs])
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
-    finally:
-        ix.close()
-        if collecting:
-            gc.enable()
     return True
 
 

@@ -12,9 +12,10 @@ difference (tests/test_search_segment.py compares the files with Whoosh's).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -170,22 +171,37 @@ def write_fresh(
 ) -> None:
     """Create an index in folder (empty) holding docs, written as one segment."""
     ix = index.create_in(str(folder), schema, indexname=indexname)
-    collecting = gc.isenabled()
-    gc.disable()  # millions of long-lived lists: cyclic collections would rescan them all
-    try:
+    with writing(ix):
         if fast_writer_supported(ix):
             writer: Any = FreshSegmentWriter(ix, fast, compound=compound)
         else:
             writer = ix.writer(limitmb=256, compound=compound)
-        try:
+        with cancelled_on_error(writer):
             for doc in docs:
                 writer.add_document(**doc)
             writer.commit()
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
+
+
+@contextlib.contextmanager
+def writing(ix: Any) -> Iterator[None]:
+    """Cyclic garbage collection paused while an index is written (millions of long-lived
+    lists: collections would rescan them all); the index closed afterwards."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         ix.close()
         if collecting:
             gc.enable()
+
+
+@contextlib.contextmanager
+def cancelled_on_error(writer: Any) -> Iterator[None]:
+    """Cancel the writer (its files dropped, the lock released) when the block fails."""
+    try:
+        yield
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
