@@ -48,6 +48,7 @@ from archiver.manifest import (
     save_manifest,
     sha256_file,
 )
+from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import archive_lock
 from archiver.quick import ARTICLE_TEMPLATE, QuickBuild
@@ -164,25 +165,13 @@ class _Build:
 
     def run(self) -> BuildReport:
         """Skip everything when nothing changed; otherwise build and swap."""
-        scanned_ns = time.time_ns()
-        stats = scan_content(self.content_dir)
-        self.theme = layered_files(self.settings.path(self.settings.templates_dir), theme_dir())
-        self.theme_digests = digest_files(self.theme)
-        self.originals = _originals(self.content_dir)
-        self.code = code_fingerprint(search=False)
-        self.config = config_fingerprint(self.settings)
-        fingerprint = combine(
-            code_fingerprint(),
-            self.config,
-            self.nonce,
-            json.dumps([self.theme_digests, self.originals]),
-        )
-        if not self.clean and self._unchanged(stats, fingerprint, scanned_ns):
-            return self._unchanged_report()
-        if not self.clean:
-            quick = self._quick(stats, scanned_ns, fingerprint)
-            if quick is not None:
-                return quick
+        with no_gc():  # the fast paths make many long-lived objects and almost no garbage
+            scanned_ns = time.time_ns()
+            stats = scan_content(self.content_dir)
+            fingerprint = self._fingerprint()
+            done = None if self.clean else self._fast(stats, scanned_ns, fingerprint)
+        if done is not None:
+            return done
         self.writer = writer = SiteWriter(self.output, self.previous.outputs)
         try:
             return self._build(writer, stats, scanned_ns, fingerprint)
@@ -193,6 +182,28 @@ class _Build:
                 self.index_job.stop()
             self._stop_pool()
             writer.abort()
+
+    def _fingerprint(self) -> str:
+        """Read the theme, originals and settings; the fingerprint of everything but content."""
+        self.theme = layered_files(self.settings.path(self.settings.templates_dir), theme_dir())
+        self.theme_digests = digest_files(self.theme)
+        self.originals = _originals(self.content_dir)
+        self.code = code_fingerprint(search=False)
+        self.config = config_fingerprint(self.settings)
+        return combine(
+            code_fingerprint(),
+            self.config,
+            self.nonce,
+            json.dumps([self.theme_digests, self.originals]),
+        )
+
+    def _fast(
+        self, stats: dict[str, tuple[int, int]], scanned_ns: int, fingerprint: str
+    ) -> BuildReport | None:
+        """The no-change or one-edit report, or None when a (partial) full build must run."""
+        if self._unchanged(stats, fingerprint, scanned_ns):
+            return self._unchanged_report()
+        return self._quick(stats, scanned_ns, fingerprint)
 
     def _build(
         self,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import os
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -309,5 +313,27 @@ _register_workflow()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="archiver")
+    """Console-script entry point: run the command, then exit without tearing the heap down."""
+    try:
+        cli(prog_name="archiver")  # standalone mode: always ends in SystemExit
+    except SystemExit as done:
+        _exit_now(done.code)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exit with SystemExit's status, skipping the interpreter's teardown of every object.
+
+    A build holds some 10,000 articles; freeing them one by one at exit costs a quarter of a
+    second of a one-second rebuild. The exit handlers still run and the streams are flushed;
+    while other threads are alive the normal exit (which waits for them) is used instead.
+    """
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)

@@ -6,6 +6,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,13 @@ class Article:
     path: Path | None = None
     """The content file this article was read from, when it came from disk."""
 
-    @property
+    @cached_property
     def sort_date(self) -> dt.datetime:
-        """The date used to order articles: published, else archived, else the epoch."""
+        """The date used to order articles: published, else archived, else the epoch.
+
+        Computed once per article (sorting and grouping 10^4 articles ask for it ~10^5 times);
+        the fields it follows from are frozen.
+        """
         return as_datetime(self.published or self.archived)
 
 

@@ -38,7 +38,6 @@ Per template:
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import Callable, Collection, Sequence
@@ -51,6 +50,7 @@ from jinja2.compiler import CodeGenerator
 
 from archiver.config import Settings
 from archiver.links import MONTHS, Links, paged
+from archiver.memory import no_gc
 from archiver.model import Article, Term
 from archiver.pages import Context, Contexts
 from archiver.taxonomy import Archive
@@ -171,13 +171,8 @@ def make_contexts(
 
 def plan_contexts(ctx: Contexts) -> list[PageSpec]:
     """Every page of the site from a context builder, in a fixed order."""
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small long-lived dicts: full collections rescan all
-    try:
+    with no_gc():  # hundreds of thousands of small long-lived dicts: collections rescan all
         return _plan(ctx)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _plan(ctx: Contexts) -> list[PageSpec]:

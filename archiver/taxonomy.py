@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 import re
@@ -12,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from archiver.memory import no_gc
 from archiver.model import Article, Term, term_key, term_slug
 
 RESERVED_TERM_SLUGS = frozenset({"index", "page"})
@@ -65,13 +65,8 @@ def sort_articles(articles: Iterable[Article]) -> tuple[Article, ...]:
 
 def build_archive(articles: Sequence[Article], *, related_count: int = 5) -> Archive:
     """Group and order articles for the site; linear-ish in the number of articles."""
-    collecting = gc.isenabled()
-    gc.disable()  # many long-lived containers are made here: full collections rescan them
-    try:
+    with no_gc():  # many long-lived containers are made here: full collections rescan them
         return _build(articles, related_count)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build(articles: Sequence[Article], related_count: int) -> Archive:
@@ -95,25 +90,38 @@ def _build(articles: Sequence[Article], related_count: int) -> Archive:
 def group_terms(
     ordered: Sequence[Article], names_of: Callable[[Article], Iterable[str]]
 ) -> TermMap:
-    """Merge names by term_key (case/accents); each term keeps the articles' order; unique slugs."""
+    """Merge names by term_key (case/accents); each term keeps the articles' order; unique slugs.
+
+    A term's name is its spelling used by the most articles (ties: the smallest string).
+    """
     members: dict[str, list[Article]] = defaultdict(list)
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    spellings: dict[str, list[str]] = defaultdict(list)  # per key: each article's first spelling
     for article in ordered:
+        names = names_of(article)
+        if not names:
+            continue
         seen: set[str] = set()
-        for name in names_of(article):
+        for name in names:
             key = _key(name)
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            members[key].append(article)
-            spellings[key][name] += 1
+            if key and key not in seen:
+                seen.add(key)
+                members[key].append(article)
+                spellings[key].append(name)
     taken: set[str] = set(RESERVED_TERM_SLUGS)
     out: TermMap = {}
     for key in sorted(members):
-        name = min(spellings[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        name = _most_used(spellings[key])
         slug = _unique(term_slug(name), taken)
         out[Term(key=key, name=name, slug=slug)] = tuple(members[key])
     return out
+
+
+def _most_used(names: list[str]) -> str:
+    """The name given most often (ties: the smallest)."""
+    first = names[0]
+    if names.count(first) == len(names):  # one spelling (almost every term)
+        return first
+    return min(Counter(names).items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def _unique(slug: str, taken: set[str]) -> str:

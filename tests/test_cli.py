@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -87,3 +90,31 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and "archiver" in result.output
+
+
+def _console(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script (archiver.cli:main) in a real process."""
+    code = "import sys; from archiver.cli import main; sys.argv[0] = 'archiver'; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_console_script_exits_with_status_and_full_output(tmp_path: Path) -> None:
+    """main() skips the heap teardown: the exit status and every byte of output still arrive."""
+    archive = tmp_path / "a"
+    assert _console(["init", str(archive)], tmp_path).returncode == 0
+    built = _console(["build"], archive)
+    assert built.returncode == 0, built.stderr
+    assert "build:" in built.stdout + built.stderr
+    assert (archive / "site" / "index.html").is_file()
+    listed = _console(["tags", "--json"], archive)
+    assert listed.returncode == 0
+    assert isinstance(json.loads(listed.stdout), list | dict)  # complete, parseable output
+    bad = _console(["build", "--no-such-flag"], archive)
+    assert bad.returncode == 2
+    assert "No such option" in bad.stderr
+    (archive / "content" / "broken.md").write_text("---\ntitle: [\n---\nbody\n", encoding="utf-8")
+    failed = _console(["build"], archive)
+    assert failed.returncode == 1
+    assert "broken.md" in failed.stderr

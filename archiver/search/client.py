@@ -26,6 +26,7 @@ from itertools import accumulate
 from typing import Any
 
 from archiver.config import Settings
+from archiver.memory import no_gc
 from archiver.model import Article, Page
 from archiver.model import term_key as model_term_key
 from archiver.search.clientcache import (
@@ -34,7 +35,6 @@ from archiver.search.clientcache import (
     WordStore,
     fingerprint,
     load_state,
-    no_gc,
     save_state,
 )
 from archiver.search.clientcodec import decode_ids as decode_ids

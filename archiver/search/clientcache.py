@@ -8,15 +8,15 @@ file (other code version) just means a full computation.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import atomic_write
 
@@ -101,18 +101,6 @@ def save_state(state_dir: Path, state: ClientState) -> None:
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(state_dir / CACHE_NAME, data)
     _LAST[state_dir] = state
-
-
-@contextlib.contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector (it would scan the ~10^5 new objects many times)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class WordStore:

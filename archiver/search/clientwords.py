@@ -3,14 +3,12 @@ inversion of many articles' words into per-term doc-id lists."""
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
 from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from itertools import chain, repeat
 
+from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.search.clientcache import Kinds
 from archiver.search.tokenize import index_words, words
@@ -27,6 +25,9 @@ def contributions(articles: Sequence[Article]) -> list[Kinds]:
         return [contribution(a) for a in articles]
     size = -(-len(articles) // (workers * 4))
     chunks = [list(articles[i : i + size]) for i in range(0, len(articles), size)]
+    import multiprocessing  # here: a one-article update (a forked child) never needs them
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         context = multiprocessing.get_context("spawn")  # safe next to threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -60,13 +61,8 @@ def contribution(article: Article) -> Kinds:
 
 def invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
     """Invert per-doc contributions into per-term doc-id lists (C loops: ~6M ids at 10k)."""
-    collecting = gc.isenabled()
-    gc.disable()  # ~300k long-lived lists are made here: full collections would rescan them
-    try:
+    with no_gc():  # ~300k long-lived lists are made here: full collections would rescan them
         return _invert(contributions)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
+from archiver.memory import no_gc
 from archiver.search.postings import Postings, encode_term
 
 TermsFunction = Callable[[str], list[str | None]]
@@ -186,14 +186,11 @@ def write_fresh(
 def writing(ix: Any) -> Iterator[None]:
     """Cyclic garbage collection paused while an index is written (millions of long-lived
     lists: collections would rescan them all); the index closed afterwards."""
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        yield
+        with no_gc():
+            yield
     finally:
         ix.close()
-        if collecting:
-            gc.enable()
 
 
 @contextlib.contextmanager
