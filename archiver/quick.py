@@ -124,6 +124,8 @@ class QuickBuild:
         self.settings, self.previous, self.nonce, self.base = settings, previous, nonce, base
         self.originals = frozenset(originals)
         self.content_dir, self.output = settings.content_path, settings.output_path
+        self.whoosh: IndexChild | None = None
+        """A metadata edit's Whoosh update, forked as soon as the edit is known (index_child)."""
 
     def find(
         self, stats: dict[str, tuple[int, int]], fingerprint: str, sha: Callable[[str], str]
@@ -193,7 +195,16 @@ class QuickBuild:
         if edit.meta:
             from archiver.quickmeta import run_meta
 
-            return run_meta(self, edit, scanned_ns, reporter, on_rendered)
+            if remembered(self.settings.state_path, edit.state.token) is None:
+                # a fresh process: the Whoosh update needs nothing but the edited articles,
+                # so it starts before the planning that needs every article
+                self.whoosh = IndexChild.start(self.settings, edit.state, _edited(edit), reporter)
+            try:
+                return run_meta(self, edit, scanned_ns, reporter, on_rendered)
+            finally:
+                if self.whoosh is not None:  # not taken: the normal build runs after it ends
+                    self.whoosh.reap()
+                    self.whoosh = None
         token = secrets.token_hex(8)
         edited = _edited(edit)
         articles = self._remembered(edit, edited)
@@ -255,6 +266,16 @@ class QuickBuild:
         if articles is not None:
             remember(self.settings.state_path, state.token, articles)
         return len(writes), len(self.previous.outputs) - len(writes) - len(gone)
+
+    def index_child(
+        self, state: QuickState, edited: dict[str, Article], reporter: Reporter, job: ClientJob
+    ) -> IndexChild | None:
+        """The search index children of a metadata edit: the Whoosh update started early
+        (run), or now, plus the client index update job."""
+        child, self.whoosh = self.whoosh, None
+        if child is None:
+            return IndexChild.start(self.settings, state, edited, reporter, job)
+        return child.add_client(self.settings, edited, job)
 
     # -- steps -----------------------------------------------------------------------------
 

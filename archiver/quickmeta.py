@@ -1,41 +1,40 @@
-"""The metadata fast path: a title, tag, summary, source or author edit re-renders only the
-pages that show the edited articles, byte-identical to a clean build.
+"""The metadata fast path: a title, tag, summary, source, author or date edit re-renders only
+the pages that show the edited articles, byte-identical to a clean build.
 
-It applies when the edited articles keep their slug and dates (so the article order, the
-neighbours, the date archive and the sitemap stay as they were) and every tag, source and
-author keeps its name and slug (no term appears, disappears or is renamed). Then the pages
-that can change are: the edited articles' pages, their neighbours' pages, the pages of articles
-whose related list changes or shows an edited article, the home page(s) holding them, every
-page of each term they gain, keep or lose (plus the term indexes and tag feeds), the archive
-index and their year and month pages, and the full feed. Each is planned with the very
-functions of the full plan over an archive whose lists are real where those pages read them;
-a page is written only when its input digest differs from the manifest's, exactly as the
-normal build decides. Related articles are recomputed only for the articles that share a
-tag or title word whose posting the edit changed (every other score is unchanged).
+It applies when every tag, source and author keeps its name and slug (none disappears or is
+renamed; a new one may appear, its pages are new files, unless it takes another's slug), no
+year or month page appears or disappears, and a date edit moves its article past at most
+quickrelate.MAX_SHIFTED others (without base_url: the sitemap lists every page in article
+order, and a new term's pages). Then the pages that can change are: the edited articles'
+pages, their old and new neighbours' pages, the pages of articles whose related list changes
+or shows an edited article, the home and term pages holding them or an article whose place
+changed (every page of a term whose count changes, plus the term indexes then), the tag
+feeds, the archive index and the old and new year and month pages, and the full feed. Each is
+planned with the very functions of the full plan over an archive whose lists are real where
+those pages read them; a page is written only when its input digest differs from the
+manifest's, exactly as the normal build decides. Related lists are recomputed only where
+they can change (quickrelate.py); the client search index is renumbered (quickclient.py).
 Anything else returns None and the caller runs the normal incremental build.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
-from bisect import bisect_left
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from math import log
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 from archiver.cache import open_cache
 from archiver.links import paged
-from archiver.manifest import combine
 from archiver.model import Article, Term
 from archiver.quick import _ANNOUNCE, pages_written
+from archiver.quickclient import MovedClientJob
+from archiver.quickorder import Before, Lazy, dated, differ, same_months, sorted_articles
+from archiver.quickorder import moved as is_moved
+from archiver.quickrelate import Order, relate
 from archiver.quickstate import (
-    ClientJob,
     ClientResult,
-    IndexChild,
     Links,
     external_digest,
     links_of,
@@ -43,10 +42,10 @@ from archiver.quickstate import (
     pathless,
     remember,
     remembered,
-    search_module,
     update_search_index,
 )
 from archiver.quickstate import _term_names as term_names
+from archiver.quickterms import NAMES, Terms, link_files
 from archiver.report import Reporter
 from archiver.writer import body_placeholder
 
@@ -57,39 +56,8 @@ if TYPE_CHECKING:
     from archiver.taxonomy import Archive
 
 KINDS = ("tags", "sources", "authors")
-
-
-class Lazy(Sequence[Article]):
-    """A list of articles with its real length whose slices are real only on wanted pages.
-
-    The full plan's functions read a list's length for counts and pagination; pages nobody
-    wants then get empty lists (cheap), and are never written.
-    """
-
-    def __init__(
-        self, items: tuple[Article, ...], per: int, wanted: frozenset[int], feed: bool = False
-    ) -> None:
-        self.items, self.per, self.wanted, self.feed = items, per, wanted, feed
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @overload
-    def __getitem__(self, key: int) -> Article: ...
-    @overload
-    def __getitem__(self, key: slice) -> Sequence[Article]: ...
-    def __getitem__(self, key: int | slice) -> Article | Sequence[Article]:
-        if not isinstance(key, slice):
-            return self.items[key]
-        if key.start is None:  # a feed's head
-            return self.items[key] if self.feed else ()
-        start = key.start
-        if start % self.per == 0 and start // self.per + 1 in self.wanted:
-            return self.items[key]
-        return ()
-
-    def __iter__(self) -> Iterator[Article]:
-        return iter(())
+MAX_PAGES = 400
+"""More pages that may change than this: the normal build."""
 
 
 def run_meta(
@@ -110,23 +78,22 @@ def run_meta(
     if articles is None or articles.keys() != set(state.slugs.values()):
         return None
     old = {slug: articles[slug] for slug in new}
-    if any(_moved(old[s], new[s]) for s in new):
-        return None
+    moved = frozenset(s for s in new if is_moved(old[s], new[s]))
+    if moved and quick.settings.base_url:
+        return None  # the sitemap lists every page in article order (not planned here)
+    before = sorted_articles(articles) if moved else None
     articles.update(new)
-    plan = _Plan(quick, edit, articles, old, new)
+    plan = _Plan(quick, edit, articles, old, new, Before(before, moved))
     if not plan.prepare():
         return None
     token = secrets.token_hex(8)
-    same_facets = all(
-        (o.tags, o.source) == (new[s].tags, new[s].source) for s, o in old.items()
-    )  # the client index can then be updated from the edited articles alone, in the child
-    ordered = None if same_facets else plan.ordered
-    job = ClientJob(quick.previous.quick, token, quick.previous.outputs, ordered)
-    child = IndexChild.start(quick.settings, state, new, reporter, job)
+    ordered = None if _in_place(plan) else plan.ordered
+    job = MovedClientJob(quick.previous.quick, token, quick.previous.outputs, ordered)
+    child = quick.index_child(state, new, reporter, job)  # Whoosh's may have started already
     defer = child is None and bool(_ANNOUNCE)  # serve: search after the pages are announced
     search: ClientResult | None = None
     try:
-        if not quick.site_intact():  # checked while the children work
+        if not plan.relate() or not quick.site_intact():  # while the children work
             return None
         specs = plan.specs()
         if specs is None:
@@ -138,22 +105,22 @@ def run_meta(
             return None
         search = child.client if child is not None else None
         if search is None and not defer:
-            search = _client(quick, plan, token)
+            search = job.here(quick.settings, new, plan.ordered)
         if child is None and not defer:
             update_search_index(quick.settings, articles, set(new), reporter)
     finally:
         if child is not None:
             child.reap()
     quick.remember_parsed(edit, scanned_ns)
-    quick._write(pages, set(), on_rendered, pages.keys())
+    quick._write(pages, plan.gone, on_rendered, pages.keys())
     if defer:  # a failure from here on leaves no manifest: the next build is a full one
         pages_written()  # the browser reloads while the search indexes are updated
-        search = _client(quick, plan, token)
+        search = job.here(quick.settings, new, plan.ordered)
         update_search_index(quick.settings, articles, set(new), reporter)
     assert search is not None
     client_writes, produced = search
-    gone = set(state.search) - produced
-    quick._write(client_writes, gone, None, ())
+    quick._write(client_writes, set(state.search) - produced, None, ())
+    gone = set(state.search) - produced | plan.gone
     writes = {**pages, **client_writes}
     stored = dict(state.edited)
     stored.update((slug, pickle.dumps(pathless(a), protocol=5)) for slug, a in new.items())
@@ -171,11 +138,6 @@ def run_meta(
     return len(writes), len(quick.previous.outputs) - len(writes) - len(gone)
 
 
-def _moved(old: Article, new: Article) -> bool:
-    """Whether an edit changes what orders and dates the article (its place in every list)."""
-    return (old.published, old.archived, old.slug) != (new.published, new.archived, new.slug)
-
-
 class _Plan:
     """The new archive (lists real only where wanted) and the pages that may change."""
 
@@ -186,171 +148,86 @@ class _Plan:
         articles: dict[str, Article],
         old: dict[str, Article],
         new: dict[str, Article],
+        before: Before,
     ) -> None:
         self.quick, self.edit, self.state = quick, edit, edit.state
         self.settings = quick.settings
-        self.articles, self.old, self.new = articles, old, new
+        self.articles, self.old, self.new, self.before = articles, old, new, before
         self.embedding: dict[str, tuple[str, str]] = {}
         self.related: dict[str, tuple[str, ...]] = {}
         self.changed_related: set[str] = set()
+        self.showing: set[str] = set()
+        self.fresh: set[str] = set()
+        """Paths of the pages of new terms (new files)."""
+        self.gone: set[str] = set()
+        """Paths of the pages of terms that disappeared (removed files)."""
 
     # -- the archive ---------------------------------------------------------------------
 
     def prepare(self) -> bool:
-        """Order, group and relate; False when the edit is structural (normal build)."""
+        """Order and group; False when the edit is structural (normal build)."""
         from archiver.taxonomy import group_terms, sort_articles
 
         self.ordered = ordered = sort_articles(self.articles.values())
         self.position = {a.slug: i for i, a in enumerate(ordered)}
+        before = self.before.ordered or ordered
+        self.order = Order(
+            ordered,
+            self.position,
+            before,
+            {a.slug: i for i, a in enumerate(before)} if self.before.moved else self.position,
+            self.before.moved,
+        )
         self.terms: dict[str, dict[Term, tuple[Article, ...]]] = {}
         self.was: dict[str, dict[Term, tuple[Article, ...]]] = {}
         self.touched: dict[str, set[str]] = {}
-        for kind, names in _NAMES.items():
+        terms = Terms(self.settings, self.old, self.new, self.order.before_position)
+        for kind, names in NAMES.items():
             now = group_terms(ordered, names)
-            keys = set().union(*(_keys(a, names) for a in (*self.old.values(), *self.new.values())))
-            keys.discard("")
-            was = self._was(now, keys, names)
+            keys = terms.keys(names)
+            was = terms.was(now, keys, names)
             if was is None:
-                return False  # a term appeared, disappeared or changed its name (or slug)
+                return False  # a term changed its name
+            if len(was) < len(keys) or any(not a for a in was.values()):
+                gone = terms.gone(kind, now, names, ordered)
+                if gone is None:
+                    return False  # a new term took a slug another had (or a lost one freed it)
+                self.gone |= gone
             self.terms[kind], self.was[kind] = now, was
             self.touched[kind] = keys
-        if not self._relate():
-            return False
+        if self.order.shifted() is None:
+            return False  # moved too far: too many related lists and pages to redo
         return set(self.state.embedding) <= {"feed.atom"}
 
-    def _was(
-        self,
-        now: dict[Term, tuple[Article, ...]],
-        keys: set[str],
-        names: Callable[[Article], Sequence[str]],
-    ) -> dict[Term, tuple[Article, ...]] | None:
-        """The edited articles' terms before the edit, as group_terms made them; None unless
-        each still exists with the same name (then every slug is the same too: slugs follow
-        from the sorted keys and the names alone)."""
-        from archiver.taxonomy import cached_term_key
-
-        by_key = {t.key: (t, members) for t, members in now.items()}
-        was: dict[Term, tuple[Article, ...]] = {}
-        for key in keys:
-            if key not in by_key:
-                return None  # the term disappeared
-            term, members = by_key[key]
-            kept = [a for a in members if a.slug not in self.new]
-            kept += [self.old[s] for s in self.new if key in _keys(self.old[s], names)]
-            if not kept:
-                return None  # the term is new
-            kept.sort(key=lambda a: self.position[a.slug])
-            spellings: Counter[str] = Counter()
-            for article in kept:  # group_terms counts each article's first spelling
-                spellings[next(n for n in names(article) if cached_term_key(n) == key)] += 1
-            if min(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0] != term.name:
-                return None
-            was[term] = tuple(kept)
-        return was
-
-    def _relate(self) -> bool:
-        """Related articles of the edited ones and of every article sharing a changed feature."""
-        from archiver.taxonomy import RELATED_WINDOW, _best, _features, _window
-
+    def relate(self) -> bool:
+        """Related articles of every article whose list the edit can change (False: the
+        normal build must run)."""
         count = self.settings.related_count
-        ordered = self.ordered
-        self.showing: set[str] = set()
-        same = all(
-            (self.old[s].title, _features(self.old[s])) == (a.title, _features(a))
-            for s, a in self.new.items()
+        found = relate(self.order, self.old, self.new, self.terms["tags"], self.state, count)
+        if found is None:
+            return False
+        self.related, self.changed_related, self.showing = (
+            found.related,
+            found.changed,
+            found.showing,
         )
-        if same:  # no feature and no title changed: no related list and no lite either
-            return True
-        postings = self._postings()
-        known: dict[int, list[str]] = {}
-
-        def features_of(index: int) -> list[str]:
-            """taxonomy._features of the article at index (computed once)."""
-            if index not in known:
-                known[index] = _features(ordered[index])
-            return known[index]
-
-        shift: dict[str, int] = defaultdict(int)  # posting length now minus before
-        near: dict[str, set[str]] = {}
-        for slug in self.new:
-            before, after = set(_features(self.old[slug])), set(features_of(self.position[slug]))
-            for feature in before ^ after:
-                shift[feature] += 1 if feature in after else -1
-            near[slug] = before | after
-        # a feature unused for scoring before and after (too rare or too common) changes nothing
-        changed = {
-            f
-            for f in shift
-            if _used(f, len(postings.get(f, ()))) or _used(f, len(postings.get(f, ())) - shift[f])
-        }
-        affected = {self.position[s] for s in self.new}
-        for feature in changed:
-            affected.update(postings.get(feature, ()))
-        total = len(ordered) + 1
-        weight: dict[str, float] = {}
-        for index in sorted(affected):
-            scores: dict[int, float] = defaultdict(float)
-            for feature in features_of(index):
-                w = _weight(feature, postings, total, weight)
-                if w is None:
-                    continue
-                for other in _window(postings[feature], index):
-                    scores[other] += w
-            self.related[ordered[index].slug] = tuple(
-                ordered[i].slug for i in _best(scores, index, count)
-            )
-        # pages that may show an edited article as related: those sharing a used feature
-        # with it whose window can reach it (a window spans RELATED_WINDOW + 1 entries)
-        reach = RELATED_WINDOW + 2
-        showing: set[str] = set()
-        for slug, around in near.items():
-            at_slug = self.position[slug]
-            for feature in around:
-                posting = postings.get(feature, [])
-                if not (_used(feature, len(posting)) or _used(feature, len(posting) + 1)):
-                    continue
-                at = bisect_left(posting, at_slug)
-                showing.update(ordered[i].slug for i in posting[max(0, at - reach) : at + reach])
-        for slug in showing | set(self.related):
-            links = links_of(self.state, slug)
-            if links is None:
-                return False
-            if slug not in self.related:
-                self.related[slug] = links[1]
-            elif self.related[slug] != links[1]:
-                self.changed_related.add(slug)
-        self.showing = showing
         return True
 
-    def _postings(self) -> dict[str, list[int]]:
-        """Feature -> ascending positions of the articles having it, as related_articles
-        indexes them: tag keys from the grouped tags, significant title words from a scan."""
-        from archiver.taxonomy import _STOP, _WORD
-
-        position = self.position
-        postings: dict[str, list[int]] = {
-            "t:" + term.key: [position[a.slug] for a in members]
-            for term, members in self.terms["tags"].items()
-        }
-        words: dict[str, list[int]] = defaultdict(list)
-        for index, article in enumerate(self.ordered):
-            for word in set(_WORD.findall(article.title.casefold())) - _STOP:
-                words["w:" + word].append(index)
-        postings.update(words)
-        return postings
-
-    def archive(self) -> Archive:
-        """The new archive: every list real where a wanted page reads it."""
+    def archive(self) -> Archive | None:
+        """The new archive: every list real where a wanted page reads it (None: a year or
+        month page would appear or disappear)."""
         from archiver.taxonomy import Archive, by_month
 
         per, ordered = self.settings.per_page, self.ordered
-        homes = frozenset(self.position[s] // per + 1 for s in self.new)
-        self.home_pages = homes
+        places = {self.position[s] for s in self.new}
+        places.update(differ(self.order.before, ordered))  # articles that changed place
+        self.home_pages = frozenset(i // per + 1 for i in places)
         years = by_month(ordered)
-        self.years = {self.articles[s].sort_date.year for s in self.new if _dated(self.new[s])}
-        self.months = {
-            (d.year, d.month) for s in self.new if _dated(a := self.new[s]) for d in (a.sort_date,)
-        }
+        dates = [a.sort_date for a in (*self.new.values(), *self.old.values()) if dated(a)]
+        self.years = {d.year for d in dates}
+        self.months = {(d.year, d.month) for d in dates}
+        if self.order.moved and not same_months(years, self.old, self.new):
+            return None
         lazy_years: dict[int, dict[int, Sequence[Article]]] = {}
         for year, months in years.items():
             lazy_years[year] = {
@@ -363,7 +240,7 @@ class _Plan:
             sources=self.terms["sources"],
             authors=self.terms["authors"],
             years=lazy_years,  # type: ignore[arg-type]
-            undated=tuple(a for a in ordered if not _dated(a)),
+            undated=tuple(a for a in ordered if not dated(a)),
             related=self.related,
             newer={s: (slugs[i - 1] if i > 0 else None) for i, s in enumerate(slugs)},
             older={s: (slugs[i + 1] if i + 1 < len(slugs) else None) for i, s in enumerate(slugs)},
@@ -378,6 +255,8 @@ class _Plan:
         from archiver.render import PageSpec, make_contexts
 
         archive = self.archive()
+        if archive is None:
+            return None
         sha_of = dict(self.quick.previous.articles)
         sha_of.update((p.article.slug, p.sha) for p in self.edit.parsed if p.article is not None)
         self.sha_of = sha_of
@@ -407,6 +286,8 @@ class _Plan:
         wanted |= {links.file(f"archive/{y}/{m:02d}") for y, m in self.months}
         pages += [s for s in render._archive_pages(ctx) if s.path in wanted]
         pages += [s for s in render._special_pages(ctx, self.settings) if s.path == "feed.atom"]
+        if len(pages) > MAX_PAGES:
+            return None  # e.g. a date moved across years: the normal build is as quick
         for spec in pages:
             if spec.path in self.state.embedding:
                 self.embedding[spec.path] = (spec.template, json.dumps(spec.context))
@@ -417,11 +298,16 @@ class _Plan:
         slugs = set(self.new) | self.changed_related
         for slug in self.new:
             slugs.update(s for s in (archive.newer[slug], archive.older[slug]) if s)
+        for slug in self.order.moved:  # its old neighbours are now each other's
+            links = links_of(self.state, slug)
+            assert links is not None  # every article of the last build has its links
+            slugs.update(s for s in links[2:4] if s)
         slugs.update(s for s in self.showing if set(self.related[s]) & self.new.keys())
         for slug in slugs - self.related.keys():
             links = links_of(self.state, slug)
             assert links is not None  # every article of the last build has its links
             self.related[slug] = links[1]
+        self.article_slugs = slugs
         return slugs
 
     def _taxonomy(self, ctx: Contexts, kind: str, heading: str, label: str) -> list[PageSpec]:
@@ -435,7 +321,8 @@ class _Plan:
         per = self.settings.per_page
         was = self.was[kind]
         index: list[PageSpec] = []
-        if any(len(was[t]) != len(a) for t, a in terms.items() if t.key in touched):
+        counted = any(len(was[t]) != len(a) for t, a in terms.items() if t.key in touched)
+        if counted or len(was) < len(touched):  # counts changed, or a term disappeared
             # counts changed: the index (names, counts, links of every term) is planned, the
             # pages of the other terms get empty lists and are dropped
             lazy = {t: Lazy(a, per, frozenset()) for t, a in terms.items()}
@@ -445,10 +332,18 @@ class _Plan:
         for term, members in terms.items():
             if term.key not in touched:
                 continue
-            if [a.slug for a in was[term]] != [a.slug for a in members]:
+            if len(was[term]) != len(members):
                 real[term] = members  # counts (and places) change on every page
+                name = f"{kind}/{term.slug}"  # pages (and a new tag's feed) come or go
+                before = max(1, -(-len(was[term]) // per)) if was[term] else 0
+                after = max(1, -(-len(members) // per))
+                files = link_files(self.settings, name, max(before, after))
+                self.fresh.update(files[before:after])
+                self.gone.update(files[after:before])
+                self.fresh.update([f"{name}.atom"] if kind == "tags" and not before else [])
                 continue
             places = [i for i, a in enumerate(members) if a.slug in self.new]
+            places += differ(was[term], members)  # articles that changed place
             wanted = frozenset(i // per + 1 for i in places)
             real[term] = Lazy(members, per, wanted, feed=True)
             pages = range(1, -(-len(members) // per) + 1)
@@ -462,13 +357,16 @@ class _Plan:
         from archiver.writer import body_pattern
 
         quick, state, outputs = self.quick, self.state, self.quick.previous.outputs
+        if not self.gone <= outputs.keys():
+            return None
         todo: list[tuple[PageSpec, str, str]] = []
         for spec in specs:
-            if spec.path not in outputs or spec.template not in state.templates:
+            known = spec.path in outputs or spec.path in self.fresh
+            if not known or spec.template not in state.templates:
                 return None
             text = json.dumps(spec.context, sort_keys=True, separators=(",", ":"))
             digest = quick._digest(state, spec.template, text)
-            if outputs[spec.path] != digest:
+            if outputs.get(spec.path) != digest:
                 todo.append((spec, text, digest))
         pattern = body_pattern(quick.nonce, text=True)
         needed: set[str] = set().union(*(pattern.findall(text) for _, text, _ in todo))
@@ -486,9 +384,14 @@ class _Plan:
         }
 
     def links(self) -> dict[str, bytes]:
-        """The fast-path links of every article whose related list or front matter changed."""
+        """The fast-path links of every article whose related list, neighbours or front
+        matter changed."""
         ctx, out = self.ctx, {}
-        for slug in set(self.new) | self.changed_related:
+        slugs = set(self.new) | self.changed_related
+        if self.order.moved:
+            slugs |= self.article_slugs  # the old and new neighbours among them
+        newer, older = ctx.archive.newer, ctx.archive.older
+        for slug in slugs:
             article = self.articles[slug]
             old = links_of(self.state, slug)
             assert old is not None  # _relate read every one of them
@@ -501,78 +404,17 @@ class _Plan:
                     if (term := ctx.term_of(kind, name)) is not None
                 )
             digest = external_digest(article, (ctx.summary(article), ctx.size(article)[0]))
-            links: Links = (digest, self.related[slug], old[2], old[3], terms)
+            links: Links = (digest, self.related[slug], newer[slug], older[slug], terms)
             out[slug] = pickle.dumps(links, protocol=pickle.HIGHEST_PROTOCOL)
         return out
 
 
-def _client(
-    quick: QuickBuild, plan: _Plan, token: str
-) -> tuple[dict[str, tuple[str, bytes]], set[str]]:
-    """The client index files that changed, and all of them.
-
-    The edited-only update is valid while the edited articles keep their tags and source
-    (dates are unchanged here); otherwise every article goes through the (cached) full one.
-    """
-    client = search_module("client")
-    writes: dict[str, tuple[str, bytes]] = {}
-    produced: set[str] = set()
-    if client is None:
-        return writes, produced
-    pages = None
-    if all(
+def _in_place(plan: _Plan) -> bool:
+    """Whether the edited articles keep their place, tags and source: the client index can
+    then be updated from them alone (in the index child)."""
+    return not plan.order.moved and all(
         (o.tags, o.source) == (plan.new[s].tags, plan.new[s].source) for s, o in plan.old.items()
-    ):
-        pages = client.client_pages_edited(
-            plan.new, quick.settings, generation=quick.previous.quick, new_generation=token
-        )
-    if pages is None:
-        pages = client.client_pages(plan.ordered, quick.settings, generation=token)
-    for page in pages:
-        produced.add(page.path)
-        digest = combine("search", hashlib.sha256(page.data).hexdigest())
-        if quick.previous.outputs.get(page.path) != digest:
-            writes[page.path] = (digest, page.data)
-    return writes, produced
-
-
-_NAMES: dict[str, Callable[[Article], Sequence[str]]] = {
-    "tags": lambda a: a.tags,
-    "sources": lambda a: (a.source,) if a.source else (),
-    "authors": lambda a: a.authors,
-}
-
-
-def _keys(article: Article, names: Callable[[Article], Sequence[str]]) -> set[str]:
-    """The term keys an article's names belong to."""
-    from archiver.taxonomy import cached_term_key
-
-    return {cached_term_key(n) for n in names(article)}
-
-
-def _dated(article: Article) -> bool:
-    """Whether an article is in the date archive."""
-    return article.published is not None or article.archived is not None
-
-
-def _used(feature: str, length: int) -> bool:
-    """Whether taxonomy.related_articles scores a feature whose posting has this length."""
-    from archiver.taxonomy import MAX_WORD_DF
-
-    return length > 1 and (feature[0] == "t" or length <= MAX_WORD_DF)
-
-
-def _weight(
-    feature: str, postings: dict[str, list[int]], total: int, cache: dict[str, float]
-) -> float | None:
-    """A feature's weight exactly as taxonomy.related_articles computes it (None: unused)."""
-    if feature in cache:
-        return cache[feature]
-    posting = postings[feature]
-    if not _used(feature, len(posting)):
-        return None
-    cache[feature] = value = log(total / len(posting)) * (1.0 if feature[0] == "t" else 0.35)
-    return value
+    )
 
 
 __all__ = ["Lazy", "run_meta"]

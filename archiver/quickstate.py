@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from archiver.config import Settings
 from archiver.errors import LockedError
 from archiver.forked import ChildExit, Forked, failure
+from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import atomic_write
 from archiver.report import Reporter, SilentReporter
@@ -33,7 +34,10 @@ if TYPE_CHECKING:
 STATE_NAME = "quick-state.pickle"
 STATE_VERSION = 2
 SNAPSHOT_NAME = "quick-articles.pickle"
-"""Every article of the last full build in one pickle (one load beats 10k cache rows)."""
+"""Every article of the last full build in one pickle (one load beats 10k cache rows), without
+its body: planning a metadata edit's pages needs every article but no body."""
+BODIES_NAME = "quick-bodies.pickle"
+"""The bodies of the snapshot's articles, by slug (for the search updates, which need them)."""
 
 
 Links = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str, str, str], ...]]
@@ -125,8 +129,16 @@ def save_state(
 ) -> None:
     """Store the fast-path state atomically (and, from a full build, the article snapshot)."""
     if articles is not None:
-        snapshot = (state.snapshot, [pathless(a) for a in articles])
-        atomic_write(state_dir / SNAPSHOT_NAME, pickle.dumps(snapshot, protocol=5))
+        lite, bodies = [], {}
+        for article in articles:
+            copy: Article = object.__new__(Article)
+            copy.__dict__.update(article.__dict__)
+            copy.__dict__["path"] = None
+            bodies[article.slug] = copy.__dict__.pop("body")
+            lite.append(copy)
+        with no_gc():
+            atomic_write(state_dir / SNAPSHOT_NAME, pickle.dumps((state.snapshot, lite), 5))
+            atomic_write(state_dir / BODIES_NAME, pickle.dumps((state.snapshot, bodies), 5))
         remember(state_dir, state.token, {a.slug: a for a in articles})
     atomic_write(state_dir / STATE_NAME, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -168,17 +180,57 @@ def _term_names(article: Article) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return (("tags", article.tags), ("sources", source), ("authors", article.authors))
 
 
-def load_snapshot(state_dir: Path, state: QuickState) -> dict[str, Article] | None:
-    """The articles of the last full build with the fast builds' edits since (None: unusable)."""
+def load_snapshot(
+    state_dir: Path, state: QuickState, *, bodies: bool = True
+) -> dict[str, Article] | None:
+    """The articles of the last full build with the fast builds' edits since (None: unusable).
+
+    bodies=False: the full build's articles come without a body attribute at all (reading
+    one raises), for planning pages; they must never reach the search updates or memory.
+    """
     try:
-        token, snapshot = pickle.loads((state_dir / SNAPSHOT_NAME).read_bytes())
-    except Exception:  # our own file in .archiver/: damaged or missing means no fast path
+        with no_gc():  # ~10^5 long-lived objects: collections would rescan them all
+            token, snapshot = pickle.loads((state_dir / SNAPSHOT_NAME).read_bytes())
+            if bodies:
+                body_token, texts = pickle.loads((state_dir / BODIES_NAME).read_bytes())
+                if body_token != token:
+                    return None
+                for article in snapshot:
+                    article.__dict__["body"] = texts[article.slug]
+    except Exception:  # our own files in .archiver/: damaged or missing means no fast path
         return None
     if token != state.snapshot:
         return None
     articles: dict[str, Article] = {a.slug: a for a in snapshot}
     articles.update((slug, pickle.loads(raw)) for slug, raw in state.edited.items())
     return articles
+
+
+def with_bodies(
+    state_dir: Path, state: QuickState, articles: Sequence[Article]
+) -> list[Article] | None:
+    """The articles with the bodies a planning snapshot (bodies=False) left out put back (in
+    copies); None when the bodies file is unusable."""
+    if all("body" in a.__dict__ for a in articles):
+        return list(articles)
+    try:
+        with no_gc():
+            token, texts = pickle.loads((state_dir / BODIES_NAME).read_bytes())
+    except Exception:  # our own file in .archiver/: damaged or missing means no fast path
+        return None
+    if token != state.snapshot:
+        return None
+    full: list[Article] = []
+    for article in articles:
+        if "body" not in article.__dict__:
+            if article.slug not in texts:
+                return None
+            copy: Article = object.__new__(Article)
+            copy.__dict__.update(article.__dict__)
+            copy.__dict__["body"] = texts[article.slug]
+            article = copy
+        full.append(article)
+    return full
 
 
 def remembered(state_dir: Path, token: str) -> dict[str, Article] | None:
@@ -330,8 +382,9 @@ class IndexChild:
     nothing: the same guarantees as the updates running in-process.
     """
 
-    def __init__(self, child: Forked, client_child: Forked | None = None) -> None:
-        self.child, self.client_child = child, client_child
+    def __init__(self, child: Forked, state: QuickState) -> None:
+        self.child, self.state = child, state
+        self.client_child: Forked | None = None
         self.client: ClientResult | None = None
         """The client index update (ClientJob), when one was given and it applied."""
 
@@ -357,14 +410,29 @@ class IndexChild:
             return b""
 
         child = Forked.start(work, collect=False)
-        if child is None or client is None:
-            return None if child is None else cls(child)
+        if child is None:
+            return None
+        started = cls(child, state)
+        return started if client is None else started.add_client(settings, edited, client)
+
+    def add_client(
+        self, settings: Settings, edited: Mapping[str, Article], client: ClientJob
+    ) -> IndexChild:
+        """Also run the client index update, in a second child (a Whoosh child started early,
+        before the caller knew which client update applies); its result comes back in wait."""
 
         def client_work() -> bytes:  # pragma: no cover - runs in the forked child
-            result = client.run(settings, edited)
+            job = client
+            if job.ordered is not None:  # planned from a snapshot without bodies: add them
+                ordered = with_bodies(settings.state_path, self.state, job.ordered)
+                if ordered is None:
+                    raise ChildExit(_UNUSABLE)
+                job = replace(job, ordered=ordered)
+            result = job.run(settings, edited)
             return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
 
-        return cls(child, Forked.start(client_work, collect=False))
+        self.client_child = Forked.start(client_work, collect=False)
+        return self
 
     def wait(self) -> bool:
         """True when the index was updated; False: snapshot unusable; else raise one line."""
@@ -372,7 +440,7 @@ class IndexChild:
         client_code, client_data = (
             (0, b"") if self.client_child is None else self.client_child.wait()
         )
-        if code == _UNUSABLE:
+        if _UNUSABLE in (code, client_code):
             return False
         for status, output in ((code, data), (client_code, client_data)):
             if status != 0:

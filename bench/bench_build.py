@@ -86,13 +86,19 @@ def edit(content: Path, round_: int) -> None:
 
 
 def edit_front(content: Path, round_: int, kind: str) -> None:
-    """Change the title of one article, or add (else remove) the mid-sized tag "germany"
-    (a different article each round; every run changes the file)."""
+    """Change the title of one article, add (else remove) the mid-sized tag "germany", or
+    move its date a few days (a different article each round; every run changes the file)."""
     path = sorted(content.glob("*.md"))[(round_ * 97 + 500) % 1000]
     text = path.read_text(encoding="utf-8")
     if kind == "title":
         title = f'title: "Hand-fixed title {time.time_ns()}"'
         text = re.sub(r"(?m)^title: .*$", title, text, count=1)
+    elif kind == "date":
+        found = re.search(r"(?m)^(date|published): \"?\d{4}-\d\d-(\d\d)", text)
+        assert found is not None, path
+        day = int(found.group(2))
+        day = day - 3 if day > 3 else day + 3  # stays in its month
+        text = text[: found.start(2)] + f"{day:02d}" + text[found.end(2) :]
     elif '"germany"' in text:
         text = re.sub(r', ?"germany"|"germany", ?', "", text)
     else:
@@ -101,7 +107,8 @@ def edit_front(content: Path, round_: int, kind: str) -> None:
 
 
 def warm(archive: Path, runs: int, jobs: int) -> None:
-    """--warm: an archive built before (its own content/): no change, body, title and tag edits."""
+    """--warm: an archive built before (its own content/): no change, body, title, tag and
+    date edits."""
     content = archive / "content"
     scenarios: dict[str, list[dict[str, float]]] = {}
     run(archive, content, jobs)  # make sure it is built
@@ -109,7 +116,7 @@ def warm(archive: Path, runs: int, jobs: int) -> None:
         scenarios.setdefault("no change", []).append(run(archive, content, jobs))
         edit(content, round_)
         scenarios.setdefault("one edit", []).append(run(archive, content, jobs))
-        for kind in ("title", "tag"):
+        for kind in ("title", "tag", "date"):
             edit_front(content, round_, kind)
             scenarios.setdefault(f"{kind} edit", []).append(run(archive, content, jobs))
         walls = ", ".join(f"{k} {r[-1]['wall']:.2f} s" for k, r in scenarios.items())
@@ -139,7 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--warm",
         type=Path,
-        help="skip the cold builds: time no-change, body, title and tag edits on this "
+        help="skip the cold builds: time no-change, body, title, tag and date edits on this "
         "archive folder (built before; its content/ is edited)",
     )
     args = parser.parse_args()

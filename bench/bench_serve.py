@@ -10,7 +10,9 @@ the script edits that article and the time until the page shows the change is me
 
 --kind body (the default, what writing in an editor does) appends a sentence to the body: the
 one-edit fast path (archiver/quick.py). --kind title rewrites the title, which every list, tag,
-archive and feed page shows: a normal incremental build.
+archive and feed page shows: the metadata fast path (archiver/quickmeta.py). --kind date moves
+the article's date by a few days back and forth (its place in every list changes): the same
+fast path, planning the pages between its old and new place.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/md10k"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-serve"))
     parser.add_argument("--edits", type=int, default=5)
-    parser.add_argument("--kind", choices=("body", "title"), default="body")
+    parser.add_argument("--kind", choices=("body", "title", "date"), default="body")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"{args.corpus}: missing; run make_corpus.py --n 10000 --markdown {args.corpus}")
@@ -106,6 +108,9 @@ def measure(
             if kind == "title":
                 text = re.sub(r"(?m)^title: .*$", f'title: "{marker}"', text, count=1)
                 shown = page.locator("h1").first
+            elif kind == "date":
+                text, marker = move_date(text, n)
+                shown = page.locator("main time").first
             else:
                 text = text.rstrip("\n") + f"\n\n{marker}.\n"
                 shown = page.locator("main")
@@ -121,6 +126,23 @@ def measure(
             print(f"edit {n}: {latencies[-1]:.2f} s ({builds[-1] if builds else 'no build'})")
         browser.close()
     return latencies
+
+
+def move_date(text: str, n: int) -> tuple[str, str]:
+    """The front matter's date (date: or published:) moved 1-3 days back, alternately
+    forward again (it stays in its month when it can); the text and the new day of month
+    as pages print it ("22 August 2023")."""
+    from archiver.links import MONTHS
+
+    found = re.search(r"(?m)^(date|published): \"?(\d{4})-(\d\d)-(\d\d)", text)
+    if found is None:
+        raise SystemExit("the article has no date: or published: line")
+    day = int(found.group(4))
+    shift = 1 + n % 3
+    day = day - shift if day - shift >= 1 else day + shift
+    start, end = found.span(4)
+    shown = f"{day} {MONTHS[int(found.group(3)) - 1]} {found.group(2)}"
+    return text[:start] + f"{day:02d}" + text[end:], shown
 
 
 if __name__ == "__main__":

@@ -690,6 +690,35 @@ def test_fast_path_with_a_missing_snapshot_builds_normally(
     _same_as_clean(settings, tmp_path)
 
 
+def test_snapshot_without_bodies_has_every_field_but_the_body(settings: Settings) -> None:
+    """The planning snapshot leaves bodies out (reading one fails loudly); the full one has them."""
+    from archiver.content import load_articles
+    from archiver.quickstate import BODIES_NAME, load_snapshot, load_state, with_bodies
+
+    _prepared(settings)
+    state = load_state(settings.state_path)
+    assert state is not None
+    full = load_snapshot(settings.state_path, state)
+    lite = load_snapshot(settings.state_path, state, bodies=False)
+    assert full is not None and lite is not None
+    on_disk = {a.slug: a for a in load_articles(settings.content_path).articles}
+    assert full.keys() == lite.keys() == on_disk.keys()
+    for slug, article in on_disk.items():
+        assert full[slug] == replace(article, path=None)
+        assert "body" not in lite[slug].__dict__
+        with pytest.raises(AttributeError):
+            _ = lite[slug].body
+        assert (lite[slug].title, lite[slug].tags, lite[slug].published) == (
+            article.title,
+            article.tags,
+            article.published,
+        )
+    assert with_bodies(settings.state_path, state, list(lite.values())) == list(full.values())
+    (settings.state_path / BODIES_NAME).write_bytes(b"damaged")
+    assert with_bodies(settings.state_path, state, list(lite.values())) is None
+    assert load_snapshot(settings.state_path, state) is None
+
+
 def test_background_index_and_pooled_words_match_an_in_process_build(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -129,13 +129,8 @@ FAST: dict[str, Callable[[Path], None]] = {
 }
 
 SLOW: dict[str, Callable[[Path], None]] = {
-    "date-moves-month-and-page": lambda c: write(c, 7, published="2023-05-28"),
-    "date-undated": lambda c: (c / "a07.md").write_text(
-        article_text(7).replace("published: 2023-03-08\n", ""), encoding="utf-8"
-    ),
-    "new-tag": lambda c: write(c, 7, tags="[Energy, Brand New]"),
-    "last-of-a-tag": lambda c: write(c, 5, tags="[Energy]", source="Wire Nine"),
-    "new-author": lambda c: write(c, 7, authors="[Somebody Else]"),
+    "date-to-a-new-month": lambda c: write(c, 7, published="2023-11-28"),
+    "new-tag-taking-a-slug": lambda c: write(c, 7, tags="[Energy, -Oceans]"),  # oceans-2
     "renamed-term": lambda c: [write(c, n, source="WIRE TWO") for n in (1, 4, 7, 10, 13)],
 }
 
@@ -193,11 +188,22 @@ def test_title_edit_renders_only_pages_showing_the_article(
     same_as_clean(settings, tmp_path, per_page=5)
 
 
-def test_an_edit_that_adds_a_pagination_page_falls_back(tmp_path: Path, taken: list[Any]) -> None:
+@pytest.mark.parametrize(
+    ("n", "authors", "page"),
+    [
+        (7, "[Writer 3, Writer 2]", "writer-2/page/3.html"),
+        (1, "[Writer 0]", "writer-1/page/3.html"),
+    ],
+)  # writer 2: 6 -> 7 articles (a third page); writer 1: 7 -> 6 (two pages)
+def test_an_edit_that_adds_or_drops_a_pagination_page(
+    tmp_path: Path, taken: list[Any], n: int, authors: str, page: str
+) -> None:
     settings = make(tmp_path / "archive", per_page=3)
-    write(settings.content_path, 7, authors="[Writer 3, Writer 2]")  # writer 2: 6 -> 7 articles
+    existed = (settings.output_path / "authors" / page).is_file()
+    write(settings.content_path, n, authors=authors)
     build(settings)
-    assert taken == [None]
+    assert taken and taken[0] is not None
+    assert (settings.output_path / "authors" / page).is_file() is not existed
     same_as_clean(settings, tmp_path, per_page=3)
 
 
