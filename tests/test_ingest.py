@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.config import Settings
 from archiver.content import content_files, read_article
+from archiver.ingest.report import Outcome
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -344,3 +345,75 @@ def test_ingest_restores_the_callers_gc_thresholds(tmp_path: Path) -> None:
     finally:
         gc.set_threshold(*before)
     assert [o.status for o in report.outcomes] == ["new"]
+
+
+def test_scan_new_hashes_the_input_under_the_size_cap(tmp_path: Path) -> None:
+    import hashlib
+
+    from archiver.config import IngestSettings
+    from archiver.ingest import workers
+
+    page = tmp_path / "page.txt"
+    page.write_text("Headline\n\nSome text.\n")
+    workers.init_worker(Settings(ingest=IngestSettings(max_bytes=100)))
+    sha, scanned = workers.scan_new(workers.Job(str(page), "text", ""))
+    assert sha == hashlib.sha256(page.read_bytes()).hexdigest()
+    assert isinstance(scanned, workers.Scanned) and "headline" in (scanned.keys or ())
+    page.write_text("x" * 101)
+    assert workers.scan_new(workers.Job(str(page), "text", "")) == (
+        "",
+        "too large (101 bytes; the cap is 100: raise ingest.max_bytes)",
+    )
+    missing = workers.scan_new(workers.Job(str(tmp_path / "gone.txt"), "text", ""))
+    assert missing[0] == "" and str(missing[1]).startswith("cannot read: ")
+    workers.init_worker(Settings())
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_first_ingest_reports_reads_like_a_later_batch(tmp_path: Path, jobs: int) -> None:
+    """A first ingest reads and hashes in pass 1 (no _read_all): same outcomes, same order."""
+    from archiver.config import IngestSettings
+    from archiver.ingest.pipeline import ingest
+
+    folder = tmp_path / "in"
+    for topic in range(3):
+        _page(folder, f"p{topic}.txt", topic, "Subscribe to our newsletter.")
+    (folder / "p9-copy.txt").write_bytes((folder / "p1.txt").read_bytes())
+    (folder / "e0.txt").write_bytes(b"")
+    (folder / "e1-copy.txt").write_bytes(b"")
+    (folder / "big.txt").write_text("word " * 2000)
+    (folder / "png.txt").write_bytes(b"\x89PNG\r\n\x1a\n....")
+    for index in range(40 if jobs == 2 else 0):  # enough inputs to start the process pool
+        _page(folder / "zz", f"m{index}.txt", index % 3, f"Filler line {index}.")
+    settings = Settings(ingest=IngestSettings(max_bytes=5000))
+    other = tmp_path / "other"
+    other.mkdir()
+    prose = "The museum reopened its east wing after two years of careful restoration work"
+    body = "\n\n".join(f"{prose}, part {i} of the tour." for i in range(8))
+    (other / "o.txt").write_text(f"Museum wing reopens\n\n{body}\n", encoding="utf-8")
+    known = tmp_path / "known"
+    ingest([other], settings, content_dir=known, jobs=jobs)  # a later batch: the state has records
+    first = ingest([folder], settings, content_dir=tmp_path / "first", jobs=jobs)
+    later = ingest([folder], settings, content_dir=known, jobs=jobs)
+
+    def mine(outcomes: list[Outcome]) -> list[tuple[str, str, str | None, str | None]]:
+        return [
+            (o.input, o.status, o.reason, o.duplicate_of)
+            for o in outcomes
+            if not o.input.startswith("zz/")
+        ]
+
+    assert mine(first.outcomes) == mine(later.outcomes)
+    too_large = "too large (10,000 bytes; the cap is 5,000: raise ingest.max_bytes)"
+    copy = "byte-identical to another input"
+    png = "binary file (a PNG image), not a text or HTML page"
+    assert mine(first.outcomes) == [
+        ("big.txt", "failed", too_large, None),
+        ("e0.txt", "failed", "empty file (0 bytes)", None),
+        ("e1-copy.txt", "duplicate", copy, "e0.txt"),
+        ("p9-copy.txt", "duplicate", copy, "p1.txt"),
+        ("png.txt", "failed", png, None),
+        ("p0.txt", "new", None, None),
+        ("p1.txt", "new", None, None),
+        ("p2.txt", "new", None, None),
+    ]

@@ -2,8 +2,9 @@
 
 The main process reads and hashes every input (cheap) to decide what is unchanged or a
 byte-identical copy; the rest goes to the workers (see workers.py) in three passes: decode and
-count boilerplate lines, clean with the batch's boilerplate model, write. The main process places
-each cleaned input (new, update, duplicate) as results stream in.
+count boilerplate lines, clean with the batch's boilerplate model, write. On a first ingest
+(nothing to be unchanged) the workers read and hash the inputs themselves in pass 1. The main
+process places each cleaned input (new, update, duplicate) as results stream in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from archiver.config import Settings
 from archiver.content import content_files
-from archiver.errors import ArchiverError, ConfigError, InputError
+from archiver.errors import ArchiverError, ConfigError
 from archiver.ingest import workers
 from archiver.ingest.report import IngestReport, Outcome
 from archiver.ingest.state import IngestState, load_state, remember_lines
@@ -83,15 +84,7 @@ def _walk(folder: Path, prefix: str) -> Iterator[tuple[str, Path, tuple[int, int
 
 def read_bytes(item: Input, max_bytes: int) -> bytes:
     """Read one input's raw bytes, refusing oversized files; raises InputError with the reason."""
-    try:
-        size = item.path.stat().st_size
-        if size > max_bytes:
-            raise InputError(
-                f"too large ({size:,} bytes; the cap is {max_bytes:,}: raise ingest.max_bytes)"
-            )
-        return item.path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    return workers.read_input(item.path, max_bytes)
 
 
 # --- the main process -----------------------------------------------------------------------
@@ -145,25 +138,22 @@ def _ingest(
     inputs = find_inputs(paths, report)
     state = load_state(content)
     existing = {p.stem for p in content_files(content)}
-    # A first ingest starts its workers at once, so they get ready while the inputs are read.
+    # A first ingest starts its workers at once: they read, hash and scan every input.
     first = 0 if state.records else len(inputs)
     with Workers(settings, jobs, first, {i.kind for i in inputs}) as pool:
-        slots = _read_all(inputs, settings, state, force, existing)
-        candidates = [slot for slot in slots if isinstance(slot, Decoded)]
-        if not candidates:
-            _report_reads(slots, {}, report)
-            return report  # everything was unchanged, a duplicate or unreadable: nothing to write
-        pool.start(len(candidates))
-        scanned = dict(
-            zip(candidates, pool.map(workers.scan, [d.job for d in candidates]), strict=True)
-        )
+        tally = LineTally(state)
+        if state.records:
+            slots = _read_all(inputs, settings, state, force, existing)
+            scanned = _scan_read(slots, pool, tally)
+        else:
+            slots, scanned = _scan_new(inputs, pool, tally)
         decoded = _report_reads(slots, scanned, report)
         if not decoded:
-            return report
-        batch_lines, fresh_lines = _batch_lines(decoded, scanned, state)
+            return report  # everything was unchanged, a duplicate or failed: nothing to write
         del scanned
-        repeated = _repeated_lines(batch_lines, state, settings.ingest.boilerplate_min_repeat)
-        del batch_lines
+        repeated = _repeated_lines(tally.batch, state, settings.ingest.boilerplate_min_repeat)
+        fresh_lines = tally.fresh
+        del tally
         store: Store | None = None  # built on the first success: re-runs that only fail skip it
         rules = _user_rules(settings)
         clean = partial(workers.clean, workers.model_blob(rules, repeated))
@@ -238,6 +228,58 @@ def _read_all(
     return out
 
 
+def _scan_read(
+    slots: Sequence[Outcome | Decoded], pool: Workers, tally: LineTally
+) -> dict[Decoded, Scanned | str]:
+    """Pass 1 over the inputs _read_all left to clean, counting their lines as results come."""
+    candidates = [slot for slot in slots if isinstance(slot, Decoded)]
+    scanned: dict[Decoded, Scanned | str] = {}
+    if not candidates:
+        return scanned
+    pool.start(len(candidates))
+    jobs = [d.job for d in candidates]
+    for slot, result in zip(
+        candidates, pool.map(workers.scan, jobs, workers.QUICK_CHUNK), strict=True
+    ):
+        scanned[slot] = result
+        tally.add(slot, result)
+    return scanned
+
+
+def _scan_new(
+    inputs: Sequence[Input], pool: Workers, tally: LineTally
+) -> tuple[list[Outcome | Decoded], dict[Decoded, Scanned | str]]:
+    """_read_all and pass 1 at once for an archive that knows no input yet (nothing can be
+    unchanged): the workers read, hash and scan every input; byte-identical copies and
+    unreadable inputs become outcomes here, in input order, exactly as _read_all makes them."""
+    jobs = [workers.Job(str(item.path), item.kind, "") for item in inputs]
+    seen: dict[str, str] = {}
+    slots: list[Outcome | Decoded] = []
+    scanned: dict[Decoded, Scanned | str] = {}
+    for item, (sha, result) in zip(
+        inputs, pool.map(workers.scan_new, jobs, workers.QUICK_CHUNK), strict=True
+    ):
+        if not sha:
+            assert isinstance(result, str)
+            slots.append(Outcome(item.name, "failed", reason=result))
+        elif sha in seen:
+            slots.append(
+                Outcome(
+                    item.name,
+                    "duplicate",
+                    duplicate_of=seen[sha],
+                    reason="byte-identical to another input",
+                )
+            )
+        else:
+            seen[sha] = item.name
+            slot = Decoded(item, sha)
+            slots.append(slot)
+            scanned[slot] = result
+            tally.add(slot, result)
+    return slots, scanned
+
+
 def _report_reads(
     slots: Sequence[Outcome | Decoded], scanned: dict[Decoded, Scanned | str], report: IngestReport
 ) -> list[Decoded]:
@@ -255,38 +297,42 @@ def _report_reads(
     return decoded
 
 
-def _batch_lines(
-    decoded: Sequence[Decoded], scanned: dict[Decoded, Scanned | str], state: IngestState
-) -> tuple[Counter[str], Counter[str]]:
+class LineTally:
     """In how many of the batch's text dumps each normalised line occurs (identical texts count
-    once): over the whole batch, and over the inputs not counted in an earlier run."""
-    batch: Counter[str] = Counter()
-    fresh: Counter[str] = Counter()
-    seen: set[bytes] = set()
-    seen_fresh: set[bytes] = set()
-    if not any(item.sha256 in state.counted for item in decoded):
-        fresh = batch  # nothing counted before (a first run): both tables are the same
-        seen_fresh = seen
-    for item in decoded:
-        result = scanned[item]
+    once): over the whole batch, and over the inputs not counted in an earlier run.
+
+    Fed in input order as pass-1 results arrive, so the counting overlaps the workers' scan.
+    """
+
+    def __init__(self, state: IngestState) -> None:
+        self.counted = state.counted
+        self.batch: Counter[str] = Counter()
+        self.seen: set[bytes] = set()
+        # Nothing counted before (a first run): both tables are the same.
+        self.fresh = self.batch if not state.counted else Counter()
+        self.seen_fresh = self.seen if not state.counted else set()
+
+    def add(self, item: Decoded, result: Scanned | str) -> None:
+        """Count the line keys of one scanned input (failures and other kinds have none)."""
         if isinstance(result, str) or result.keys is None:
-            continue
-        if result.digest not in seen:
-            seen.add(result.digest)
-            batch.update(result.keys)
+            return
+        if result.digest not in self.seen:
+            self.seen.add(result.digest)
+            self.batch.update(result.keys)
         if (
-            fresh is not batch
-            and item.sha256 not in state.counted
-            and result.digest not in seen_fresh
+            self.fresh is not self.batch
+            and item.sha256 not in self.counted
+            and result.digest not in self.seen_fresh
         ):
-            seen_fresh.add(result.digest)
-            fresh.update(result.keys)
-    return batch, fresh
+            self.seen_fresh.add(result.digest)
+            self.fresh.update(result.keys)
 
 
 def _repeated_lines(batch: Counter[str], state: IngestState, min_repeat: int) -> frozenset[str]:
     """Lines in at least min_repeat (>= 2) inputs of this batch and the archive together."""
     need = max(2, min_repeat)
+    if not state.lines and not state.singles:  # a first run: the batch alone decides
+        return frozenset(key for key, count in batch.items() if count >= need)
     repeated = {key for key, count in state.lines.items() if count >= need}
     for key, count in batch.items():
         if count >= need or count + state.line_count(key) >= need:
@@ -310,7 +356,7 @@ def _commit(store: Store, pool: Workers, report: IngestReport) -> None:
     """Write every planned article and original (in the workers) and record them in the state."""
     jobs = store.plan()
     names = {d.job.path: d.item.name for d in _planned_inputs(store)}
-    for job, written in zip(jobs, pool.map(workers.write, jobs), strict=True):
+    for job, written in zip(jobs, pool.map(workers.write, jobs, workers.QUICK_CHUNK), strict=True):
         store.remember(job, written)
         for path, reason in written.problems:
             report.fail(names.get(path, path), reason)

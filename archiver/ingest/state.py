@@ -153,12 +153,13 @@ def remember_lines(state: IngestState, counts: Mapping[str, int]) -> None:
         if not key or len(key) > MAX_LINE or count <= 0:
             continue
         have = lines.get(key, 0)
+        digest = None
         if not have and singles:
             digest = line_hash(key)
             if digest in singles:
                 singles.discard(digest)
                 have = 1
         if have + count == 1:
-            singles.add(line_hash(key))
+            singles.add(line_hash(key) if digest is None else digest)  # each key hashed once
         else:
             lines[key] = have + count

@@ -1,9 +1,10 @@
 """The worker side of ingest: three passes run in a process pool (or in-process for small batches).
 
 Workers get paths, never file contents: pass 1 reads, checks and decodes an input and returns
-its boilerplate line keys; pass 2 cleans it with the batch's boilerplate model; pass 3 writes
-an article and its originals. Each worker keeps the texts it decoded in pass 1, so pass 2 only
-decodes again what another worker read.
+its boilerplate line keys (on a first ingest it also hashes the input, see scan_new); pass 2
+cleans it with the batch's boilerplate model; pass 3 writes an article and its originals. Each
+worker keeps the texts it decoded in pass 1, so pass 2 only decodes again what another worker
+read.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 POOL_MIN = 40
 """Smaller batches are cleaned in-process: starting workers would cost more than it saves."""
+QUICK_CHUNK = 128
+"""Chunk size for the quick passes (pass 1 and pass 3: about a millisecond an input or less)."""
 POOL_GC_THRESHOLD = (20_000, 20, 20)
 """Cyclic-GC thresholds in pool processes: almost everything a pass allocates is freed by
 reference counting, so collecting every 700 allocations (the default) is mostly wasted work."""
@@ -173,8 +176,21 @@ def _model(blob: bytes) -> BoilerplateModel:
     return model
 
 
+def read_input(path: str | Path, max_bytes: int) -> bytes:
+    """Read one input's raw bytes, refusing oversized files; raises InputError with the reason."""
+    try:
+        size = os.stat(path).st_size
+        if size > max_bytes:
+            raise InputError(
+                f"too large ({size:,} bytes; the cap is {max_bytes:,}: raise ingest.max_bytes)"
+            )
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+
+
 def _read(job: Job) -> bytes:
-    """Read an input again, refusing it if it changed since the main process hashed it."""
+    """Read an input again, refusing it if it changed since it was hashed."""
     try:
         data = Path(job.path).read_bytes()
     except OSError as exc:
@@ -194,10 +210,30 @@ def _text(job: Job) -> str:
 
 def scan(job: Job) -> Scanned | str:
     """Pass 1: read and decode one input; its line keys when it is a text dump (or the reason)."""
+    try:
+        data = _read(job)
+    except ArchiverError as exc:
+        return exc.message
+    return _scan(job, data)
+
+
+def scan_new(job: Job) -> tuple[str, Scanned | str]:
+    """Pass 1 for an input nobody has read yet (a first ingest): read it under the size cap,
+    hash it, then scan it; (its sha256, or '' when it cannot be read, and the scan result)."""
+    try:
+        data = read_input(job.path, _SETTINGS[0].ingest.max_bytes)
+    except ArchiverError as exc:
+        return "", exc.message
+    sha = hashlib.sha256(data).hexdigest()
+    return sha, _scan(Job(job.path, job.kind, sha), data)
+
+
+def _scan(job: Job, data: bytes) -> Scanned | str:
+    """Decode an input's bytes and keep the text for pass 2; its line keys (or the reason)."""
     from archiver.ingest.boilerplate import line_keys
 
     try:
-        text = decode(_read(job), html=job.kind == "html")
+        text = decode(data, html=job.kind == "html")
     except ArchiverError as exc:
         return exc.message
     _TEXTS[job.sha256] = text
@@ -327,12 +363,16 @@ class Workers:
         for _ in range(self.workers):
             self.pool.submit(warm_up, self.kinds)
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """Apply fn to every item; results come back in order, as soon as they are ready."""
+    def map(self, fn: Callable[[T], R], items: Sequence[T], chunk: int = 32) -> Iterator[R]:
+        """Apply fn to every item; results come back in order, as soon as they are ready.
+
+        Items go to the workers in chunks of up to ``chunk``: quick passes (reading, writing)
+        take bigger ones, so a worker does not wait for the busy main process between chunks.
+        """
         if self.pool is None:
             return map(fn, items)
-        chunk = max(1, min(32, len(items) // (self.workers * 8)))
-        return self.pool.map(fn, items, chunksize=chunk)
+        size = max(1, min(chunk, len(items) // (self.workers * 8)))
+        return self.pool.map(fn, items, chunksize=size)
 
     def close(self) -> None:
         """Stop the pool; drop texts cached in this process."""
