@@ -36,6 +36,7 @@ from archiver.quickrelate import Order, relate
 from archiver.quickstate import (
     ClientResult,
     Links,
+    QuickState,
     external_digest,
     links_of,
     load_snapshot,
@@ -43,6 +44,7 @@ from archiver.quickstate import (
     remember,
     remembered,
     update_search_index,
+    with_bodies,
 )
 from archiver.quickstate import _term_names as term_names
 from archiver.quickterms import NAMES, Terms, link_files
@@ -73,8 +75,9 @@ def run_meta(
     state = edit.state
     new = {p.article.slug: p.article for p in edit.parsed if p.article is not None}
     articles = remembered(quick.settings.state_path, state.token)
+    lite = articles is None and _sized(state)  # planning reads no body: leave them on disk
     if articles is None:
-        articles = load_snapshot(quick.settings.state_path, state)
+        articles = load_snapshot(quick.settings.state_path, state, bodies=not lite)
     if articles is None or articles.keys() != set(state.slugs.values()):
         return None
     old = {slug: articles[slug] for slug in new}
@@ -91,6 +94,12 @@ def run_meta(
     job = MovedClientJob(quick.previous.quick, token, quick.previous.outputs, ordered)
     child = quick.index_child(state, new, reporter, job)  # Whoosh's may have started already
     defer = child is None and bool(_ANNOUNCE)  # serve: search after the pages are announced
+    searched, listed = articles, plan.ordered  # what in-process search updates read
+    if child is None and lite:  # they need the bodies the planning snapshot left out
+        full = with_bodies(quick.settings.state_path, state, plan.ordered)
+        if full is None:
+            return None
+        searched, listed = {a.slug: a for a in full}, tuple(full)
     search: ClientResult | None = None
     try:
         if not plan.relate() or not quick.site_intact():  # while the children work
@@ -105,9 +114,9 @@ def run_meta(
             return None
         search = child.client if child is not None else None
         if search is None and not defer:
-            search = job.here(quick.settings, new, plan.ordered)
+            search = job.here(quick.settings, new, listed)
         if child is None and not defer:
-            update_search_index(quick.settings, articles, set(new), reporter)
+            update_search_index(quick.settings, searched, set(new), reporter)
     finally:
         if child is not None:
             child.reap()
@@ -115,8 +124,8 @@ def run_meta(
     quick._write(pages, plan.gone, on_rendered, pages.keys())
     if defer:  # a failure from here on leaves no manifest: the next build is a full one
         pages_written()  # the browser reloads while the search indexes are updated
-        search = job.here(quick.settings, new, plan.ordered)
-        update_search_index(quick.settings, articles, set(new), reporter)
+        search = job.here(quick.settings, new, listed)
+        update_search_index(quick.settings, searched, set(new), reporter)
     assert search is not None
     client_writes, produced = search
     quick._write(client_writes, set(state.search) - produced, None, ())
@@ -134,8 +143,16 @@ def run_meta(
     sha_of = dict(quick.previous.articles)
     sha_of.update((p.article.slug, p.sha) for p in edit.parsed if p.article is not None)
     quick._save(edit, saved, token, scanned_ns, writes, gone, sha_of)
-    remember(quick.settings.state_path, saved.token, articles)
+    if searched is not articles or not lite:  # never remember articles without bodies
+        remember(quick.settings.state_path, saved.token, searched)
     return len(writes), len(quick.previous.outputs) - len(writes) - len(gone)
+
+
+def _sized(state: QuickState) -> bool:
+    """Whether the last full build recorded every article's summary and size (the pages
+    would otherwise compute them from a body)."""
+    slugs = state.slugs.values()
+    return all(s in state.sizes and s in state.summaries for s in slugs)
 
 
 class _Plan:
