@@ -75,9 +75,11 @@ def run_meta(
     state = edit.state
     new = {p.article.slug: p.article for p in edit.parsed if p.article is not None}
     articles = remembered(quick.settings.state_path, state.token)
-    lite = articles is None and _sized(state)  # planning reads no body: leave them on disk
+    lite = articles is None  # planning reads no body: they stay on disk
     if articles is None:
-        articles = load_snapshot(quick.settings.state_path, state, bodies=not lite)
+        articles = load_snapshot(quick.settings.state_path, state, bodies=False)
+        if articles is not None and not _sized(articles, state):
+            lite, articles = False, load_snapshot(quick.settings.state_path, state)
     if articles is None or articles.keys() != set(state.slugs.values()):
         return None
     old = {slug: articles[slug] for slug in new}
@@ -148,11 +150,14 @@ def run_meta(
     return len(writes), len(quick.previous.outputs) - len(writes) - len(gone)
 
 
-def _sized(state: QuickState) -> bool:
-    """Whether the last full build recorded every article's summary and size (the pages
-    would otherwise compute them from a body)."""
-    slugs = state.slugs.values()
-    return all(s in state.sizes and s in state.summaries for s in slugs)
+def _sized(articles: dict[str, Article], state: QuickState) -> bool:
+    """Whether the pages can show every article without its body: the last full build
+    recorded its size, and its summary unless it has its own (or it has a body)."""
+    sizes, summaries = state.sizes, state.summaries
+    return all(
+        "body" in a.__dict__ or (s in sizes and (a.summary or s in summaries))
+        for s, a in articles.items()
+    )
 
 
 class _Plan:

@@ -719,6 +719,38 @@ def test_snapshot_without_bodies_has_every_field_but_the_body(settings: Settings
     assert load_snapshot(settings.state_path, state) is None
 
 
+@pytest.mark.parametrize("summaries", [True, False])
+def test_metadata_edit_in_a_fresh_process_plans_without_bodies(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summaries: bool
+) -> None:
+    """A title edit in a fresh process plans from the bodiless snapshot when the last build
+    recorded what the pages would read from a body, else from the full one; same site."""
+    import archiver.quickmeta as quickmeta
+
+    content = settings.content_path
+    if summaries:
+        _prepared(settings)
+    else:
+        build(settings)  # the gamma article has no summary of its own: recorded by the build
+    asked: list[bool] = []
+    real = quickmeta.load_snapshot
+
+    def spy(state_dir: Path, state: Any, *, bodies: bool = True) -> Any:
+        asked.append(bodies)
+        return real(state_dir, state, bodies=bodies)
+
+    monkeypatch.setattr(quickmeta, "load_snapshot", spy)
+    _fresh_process(monkeypatch)
+    text = (content / "alpha.md").read_text(encoding="utf-8")
+    title = ARTICLES["alpha.md"][0]
+    (content / "alpha.md").write_text(text.replace(title, "A renamed alpha"), encoding="utf-8")
+    _, rendered = build(settings)
+    assert asked == [False]  # the bodiless snapshot was enough
+    assert "articles/alpha.html" in rendered
+    assert "A renamed alpha" in (settings.output_path / "articles/alpha.html").read_text()
+    _same_as_clean(settings, tmp_path)
+
+
 def test_background_index_and_pooled_words_match_an_in_process_build(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
