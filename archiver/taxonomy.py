@@ -97,8 +97,13 @@ def group_terms(
     members: dict[str, list[Article]] = defaultdict(list)
     spellings: dict[str, list[str]] = defaultdict(list)  # per key: each article's first spelling
     for article in ordered:
-        names = names_of(article)
-        if not names:
+        names = tuple(names_of(article))
+        if len(names) == 1:  # most sources and authors, many tags: no duplicate to skip
+            name = names[0]
+            key = _key(name)
+            if key:
+                members[key].append(article)
+                spellings[key].append(name)
             continue
         seen: set[str] = set()
         for name in names:
