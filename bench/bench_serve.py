@@ -13,6 +13,10 @@ one-edit fast path (archiver/quick.py). --kind title rewrites the title, which e
 archive and feed page shows: the metadata fast path (archiver/quickmeta.py). --kind date moves
 the article's date by a few days back and forth (its place in every list changes): the same
 fast path, planning the pages between its old and new place.
+
+Before each edit the script waits until serve has finished the previous rebuild (its search
+index updates run after the browser was told to reload) and then one more second, as a person
+does between looking at the page and editing again.
 """
 
 from __future__ import annotations
@@ -101,8 +105,11 @@ def measure(
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page()
         page.goto(url)
+        built = 0
         for n in range(edits):
+            _idle(reporter, built)  # a user's edit finds the server idle, not mid-rebuild
             time.sleep(1.0)
+            built = _builds(reporter)
             marker = f"Benchmark edit {n} {time.time():.0f}"
             text = article.read_text(encoding="utf-8")
             if kind == "title":
@@ -126,6 +133,18 @@ def measure(
             print(f"edit {n}: {latencies[-1]:.2f} s ({builds[-1] if builds else 'no build'})")
         browser.close()
     return latencies
+
+
+def _builds(reporter: SilentReporter) -> int:
+    """How many rebuilds serve has finished (search indexes included)."""
+    return sum(1 for m in reporter.messages if m.startswith("Built in"))
+
+
+def _idle(reporter: SilentReporter, before: int, timeout: float = 120.0) -> None:
+    """Wait until the rebuild of the last edit has finished (nothing to wait for at first)."""
+    deadline = time.perf_counter() + timeout
+    while before and _builds(reporter) <= before and time.perf_counter() < deadline:
+        time.sleep(0.05)
 
 
 def move_date(text: str, n: int) -> tuple[str, str]:
