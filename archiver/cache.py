@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.content import ORIGINALS, parse_article
 from archiver.errors import ContentError
 from archiver.model import Article
+from archiver.paths import ORIGINALS
 
 CACHE_NAME = "content-cache.sqlite"
 _SCHEMA = """
@@ -85,6 +85,7 @@ def parse_files(content_dir: Path, items: list[tuple[str, int, int]]) -> list[Pa
 
 def parse_file(content_dir: Path, rel: str, mtime_ns: int, size: int) -> Parsed:
     """One content file -> Parsed; every problem becomes the error reason, never an exception."""
+    from archiver import content  # here: a build with nothing to do never parses
     from archiver.markup import render_markdown
 
     path = content_dir.joinpath(*rel.split("/"))
@@ -94,7 +95,7 @@ def parse_file(content_dir: Path, rel: str, mtime_ns: int, size: int) -> Parsed:
         return Parsed(rel, mtime_ns, size, "", None, None, f"cannot read: {exc.strerror}")
     sha = hashlib.sha256(data).hexdigest()
     try:
-        article = parse_article(data.decode("utf-8"), path)
+        article = content.parse_article(data.decode("utf-8"), path)
         return Parsed(rel, mtime_ns, size, sha, article, render_markdown(article.body), None)
     except UnicodeDecodeError:
         reason = "not valid UTF-8"

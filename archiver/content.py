@@ -16,12 +16,12 @@ from slugify import slugify
 
 from archiver.errors import ContentError
 from archiver.model import Article, DateLike
+from archiver.paths import ORIGINALS as ORIGINALS
 from archiver.paths import atomic_write, atomic_write_text, safe_join
 
 # libyaml's safe loader/dumper when available (same safety, ~10x faster), else the pure-Python ones.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-ORIGINALS = "originals"
 MAX_SLUG = 80
 RESERVED_SLUGS = frozenset(
     {

@@ -10,8 +10,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from slugify import slugify
-
 DateLike = dt.date | dt.datetime
 
 
@@ -123,6 +121,8 @@ def term_key(name: str) -> str:
 def term_slug(name: str) -> str:
     """URL slug of a term name; never empty (falls back to a short hash)."""
     import hashlib
+
+    from slugify import slugify  # here: a build with nothing to do never needs it
 
     slug = slugify(name, max_length=80, word_boundary=True)
     if not slug:

@@ -38,6 +38,8 @@ def _resolved(folder: str) -> Path:
     return Path(os.path.realpath(folder))
 
 
+ORIGINALS = "originals"
+"""The folder of content/ holding the kept originals (never an article folder)."""
 _TEMP_NUMBERS = itertools.count()
 """Numbers temporary file names within this process (with the pid they never collide)."""
 
