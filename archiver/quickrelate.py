@@ -290,34 +290,27 @@ def _postings(
     from archiver.taxonomy import _STOP, _WORD
 
     words: dict[str, list[int]] = {}
-    find = _WORD.findall
+    known, find = _TITLE_WORDS, _WORD.findall
+    if len(known) > 100_000:
+        known.clear()
     for index, article in enumerate(ordered):  # 10^4 titles: the loop is kept lean
-        for word in set(find(article.title.casefold())):
-            if word not in _STOP:
-                posting = words.get(word)
-                if posting is None:
-                    words[word] = [index]
-                else:
-                    posting.append(index)
+        found = known.get(article.title)
+        if found is None:
+            found = known[article.title] = {
+                w for w in find(article.title.casefold()) if w not in _STOP
+            }
+        for word in found:
+            posting = words.get(word)
+            if posting is None:
+                words[word] = [index]
+            else:
+                posting.append(index)
     postings.update(("w:" + word, posting) for word, posting in words.items())
     return postings
 
 
-_TITLE_FEATURES: dict[str, tuple[str, ...]] = {}
-"""Title -> its word features (a long-running archiver serve scans 10k titles once)."""
-
-
-def _title_features(title: str) -> tuple[str, ...]:
-    """The "w:" features of a title, as taxonomy._features finds them (cached)."""
-    from archiver.taxonomy import _STOP, _WORD
-
-    found = _TITLE_FEATURES.get(title)
-    if found is None:
-        if len(_TITLE_FEATURES) >= 100_000:
-            _TITLE_FEATURES.clear()
-        words = set(_WORD.findall(title.casefold())) - _STOP
-        found = _TITLE_FEATURES[title] = tuple("w:" + w for w in words)
-    return found
+_TITLE_WORDS: dict[str, set[str]] = {}
+"""Title -> its significant words (a long-running archiver serve scans 10k titles once)."""
 
 
 def _used(feature: str, length: int) -> bool:
