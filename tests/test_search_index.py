@@ -166,6 +166,34 @@ def test_rebuild_writes_one_segment_that_searches_and_updates(tmp_path: Path) ->
     ix.close()
 
 
+def test_updates_add_segments_until_there_are_many_then_merge(tmp_path: Path) -> None:
+    """Each one-article update adds a segment without rewriting earlier ones, until
+    MAX_SEGMENTS; then the small ones are merged. Every edit stays searchable."""
+    from whoosh.qparser import QueryParser
+
+    from archiver.search.index import MAX_SEGMENTS
+
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles, clean=True)
+    counts = []
+    for n in range(2 * MAX_SEGMENTS):
+        articles[0] = replace(articles[0], body=f"The volcano rumbled. Marker{n} word.")
+        build(settings, articles, changed={"volcano-erupts"})
+        ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+        counts.append(len(ix._segments()))
+        with ix.searcher() as searcher:
+            query = QueryParser("body", ix.schema).parse(f"marker{n}")
+            assert [h["slug"] for h in searcher.search(query)] == ["volcano-erupts"]
+            old = QueryParser("body", ix.schema).parse(f"marker{n - 1}")
+            assert not list(searcher.search(old))
+            assert searcher.doc_count() == 3
+        ix.close()
+    assert counts[:3] == [2, 3, 4]  # no merge while there are few segments
+    assert max(counts) <= MAX_SEGMENTS
+    assert min(counts[MAX_SEGMENTS:]) < MAX_SEGMENTS  # merged once there were many
+
+
 def test_index_job_can_be_abandoned_and_the_old_index_survives(tmp_path: Path) -> None:
     """stop() ends the background writer; the index written before is left as it was."""
     from archiver.search.index import IndexJob

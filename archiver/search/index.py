@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index
+from whoosh import fields, index, writing
 
 from archiver.config import Settings
 from archiver.errors import ArchiverError, LockedError
@@ -261,6 +261,19 @@ def _writer(ix: Any, **kwargs: Any) -> Any:
         ) from None
 
 
+MAX_SEGMENTS = 8
+"""An update writes its few documents as a new segment; segments are merged only once there
+are this many (merging on every commit rewrote all earlier edits' segments each time)."""
+
+
+def _merge_when_many(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy: keep the segments as they are until there are MAX_SEGMENTS, then
+    merge the small ones (Whoosh's default policy)."""
+    if len(segments) + 1 < MAX_SEGMENTS:
+        return writing.NO_MERGE(writer, segments)  # type: ignore[no-any-return]
+    return writing.MERGE_SMALL(writer, segments)  # type: ignore[no-any-return]
+
+
 def _update(
     folder: Path,
     articles: Sequence[Article],
@@ -286,7 +299,7 @@ def _update(
                 writer.delete_by_term("slug", slug)
             for slug in todo:
                 writer.update_document(**document(current[slug]))
-            writer.commit()
+            writer.commit(mergetype=_merge_when_many)
         except BaseException:
             writer.cancel()
             raise
