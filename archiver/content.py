@@ -15,6 +15,7 @@ import yaml
 from slugify import slugify
 
 from archiver.errors import ContentError
+from archiver.ingest.frontmatter import fast_front
 from archiver.model import Article, DateLike
 from archiver.paths import ORIGINALS as ORIGINALS
 from archiver.paths import atomic_write, atomic_write_text, safe_join
@@ -257,7 +258,18 @@ def serialise(article: Article) -> str:
         data[key] = value
     for key in sorted(article.extra):
         data[key] = article.extra[key]
-    front = yaml.dump(
+    front = fast_front(data) if _FAST and not article.extra else None
+    if front is None:
+        front = _dump(data)
+    return f"---\n{front}---\n\n{article.body.strip()}\n"
+
+
+_FAST = hasattr(yaml, "CSafeDumper")  # the fast path follows libyaml's rules
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    """PyYAML's front matter: the reference the fast path must match byte for byte."""
+    return yaml.dump(
         data,
         Dumper=_SafeDumper,
         sort_keys=False,
@@ -265,7 +277,6 @@ def serialise(article: Article) -> str:
         default_flow_style=None,
         width=100,
     )
-    return f"---\n{front}---\n\n{article.body.strip()}\n"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
 
+from archiver import content
 from archiver.content import (
     allocate_slug,
     load_articles,
@@ -15,7 +17,8 @@ from archiver.content import (
     store_original,
 )
 from archiver.errors import ContentError, UnsafePathError
-from archiver.model import Article
+from archiver.ingest.frontmatter import fast_front
+from archiver.model import Article, DateLike
 from archiver.paths import safe_join
 
 HOSTILE = [
@@ -151,3 +154,142 @@ def test_safe_join_refuses_symlink_escape(tmp_path: Path) -> None:
     (tmp_path / "root" / "link").symlink_to(tmp_path)
     with pytest.raises(UnsafePathError):
         safe_join(tmp_path / "root", "link/x.html")
+
+
+# --- serialise's fast path writes exactly what PyYAML writes ---------------------------------
+
+_PIECES = [
+    "a",
+    "Word",
+    "x" * 40,
+    "2024",
+    "1.5",
+    "0x1F",
+    "yes",
+    "No",
+    "null",
+    "~",
+    "true",
+    "=",
+    "<<",
+    "2024-01-01",
+    "12:30",
+    "1:2",
+    "a:b",
+    ": ",
+    ":",
+    "#",
+    " #",
+    "a#b",
+    "-",
+    "- ",
+    "?",
+    "? ",
+    "--- ",
+    "...",
+    "'",
+    '"',
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&",
+    "*",
+    "!",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\xa0",
+    "\x7f",
+    "\x00",
+    "é",
+    "ß",
+    "中文",
+    "😀",
+    "\ue000",
+    "\ufffd",
+    "\uffff",
+    "Ärger",
+    "O'Brien",
+    "http://x.y/a?b=c",
+]
+
+
+def _hostile(rng: random.Random) -> str:
+    """A string of random pieces, often long enough to wrap at the width."""
+    parts = [rng.choice(_PIECES) for _ in range(rng.randint(0, 12))]
+    words = [rng.choice(("word", "Wörter", "a-b", "x.y", "1,5")) for _ in range(rng.randint(0, 40))]
+    mixed = parts + words
+    rng.shuffle(mixed)
+    return rng.choice((" ".join(mixed), "".join(parts), " ".join(words), rng.choice(_PIECES)))
+
+
+def _random_article(rng: random.Random) -> Article:
+    """An article with hostile values in every field serialise writes."""
+    stamps: list[DateLike | None] = [
+        None,
+        dt.date(2024, rng.randint(1, 12), 3),
+        dt.datetime(2021, 9, 1, 13, 44, tzinfo=dt.timezone(dt.timedelta(hours=-4))),
+        dt.datetime(999, 1, 2, 3, 4, 5, 678, tzinfo=dt.UTC),
+        dt.datetime(2020, 1, 1, 0, 0),
+        dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=3601))),
+    ]
+    names = [_hostile(rng) for _ in range(rng.randint(0, 9))]
+    return Article(
+        title=_hostile(rng) or "t",
+        slug=rng.choice(("a-slug", "2024", "x" * 90)),
+        body="Body.",
+        summary=rng.choice((None, _hostile(rng))),
+        published=rng.choice(stamps),
+        archived=rng.choice((None, dt.datetime(2025, 11, 24, 16, tzinfo=dt.UTC))),
+        source=rng.choice((None, _hostile(rng))),
+        authors=tuple(names[:3]),
+        credits=tuple(names[3:5]),
+        url=rng.choice((None, "https://example.com/a b?c=d#e", _hostile(rng))),
+        tags=tuple(names),
+        language=rng.choice((None, "en", "no", "zh-Hans")),
+        also_seen=tuple(names[5:]),
+        extracted={_hostile(rng): _hostile(rng) for _ in range(rng.randint(0, 7))},
+        extra=rng.choice(({}, {"zeta": names, "alpha": _hostile(rng)})),
+    )
+
+
+def test_serialise_fast_path_matches_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(20261129)
+    articles = [_random_article(rng) for _ in range(1500)]
+    fast = [serialise(article) for article in articles]
+    monkeypatch.setattr(content, "_FAST", False)
+    assert fast == [serialise(article) for article in articles]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["A " + "long " * 30 + "title", "Plain title", "2024", "it's: quoted", "#tag", "中文 " * 40],
+)
+def test_serialise_fast_path_samples(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    article = Article(
+        title=value,
+        slug="s",
+        body="B",
+        summary=value,
+        tags=(value, "b " * 30, "c"),
+        extracted={"title": value, "body": "x " * 60},
+    )
+    fast = serialise(article)
+    monkeypatch.setattr(content, "_FAST", False)
+    assert fast == serialise(article)
+    assert fast_front({"title": "Plain title", "tags": ["a"]}) == (
+        "title: Plain title\ntags: [a]\n"
+    )

@@ -150,14 +150,16 @@ def _ingest(
         decoded = _report_reads(slots, scanned, report)
         if not decoded:
             return report  # everything was unchanged, a duplicate or failed: nothing to write
+        texts = [_text_of(scanned[d]) for d in decoded]
         del scanned
         repeated = _repeated_lines(tally.batch, state, settings.ingest.boilerplate_min_repeat)
         fresh_lines = tally.fresh
         del tally
         store: Store | None = None  # built on the first success: re-runs that only fail skip it
         rules = _user_rules(settings)
-        clean = partial(workers.clean, workers.model_blob(rules, repeated))
-        results = pool.map(clean, [d.job for d in decoded])
+        clean = partial(workers.clean_scanned, workers.model_blob(rules, repeated))
+        results = pool.map(clean, [(d.job, text) for d, text in zip(decoded, texts, strict=True)])
+        del texts
         # While the workers clean: fold the new line counts into the state (saved at the end).
         counted_lines = bool(fresh_lines)
         remember_lines(state, fresh_lines)
@@ -278,6 +280,12 @@ def _scan_new(
             scanned[slot] = result
             tally.add(slot, result)
     return slots, scanned
+
+
+def _text_of(result: Scanned | str) -> str:
+    """The decoded text pass 1 returned for an input it read."""
+    assert isinstance(result, Scanned)
+    return result.text
 
 
 def _report_reads(

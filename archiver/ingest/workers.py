@@ -1,10 +1,9 @@
 """The worker side of ingest: three passes run in a process pool (or in-process for small batches).
 
 Workers get paths, never file contents: pass 1 reads, checks and decodes an input and returns
-its boilerplate line keys (on a first ingest it also hashes the input, see scan_new); pass 2
-cleans it with the batch's boilerplate model; pass 3 writes an article and its originals. Each
-worker keeps the texts it decoded in pass 1, so pass 2 only decodes again what another worker
-read.
+its boilerplate line keys and its decoded text (on a first ingest it also hashes the input, see
+scan_new); pass 2 cleans that text with the batch's boilerplate model (whichever worker gets it:
+nothing is read or decoded twice); pass 3 writes an article and its originals.
 """
 
 from __future__ import annotations
@@ -68,6 +67,8 @@ class Scanned:
     keys: tuple[str, ...] | None
     """Distinct normalised lines of a text dump, site-keyed visible lines of an HTML page;
     None for other kinds."""
+    text: str = ""
+    """The decoded text, handed back to a worker for pass 2."""
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,11 @@ _SETTINGS: list[Settings] = []
 _MODEL: dict[bytes, BoilerplateModel] = {}
 _RULES: dict[tuple[str, ...], BoilerplateModel] = {}
 """Compiled rules by user rule list (the costly part of a model), kept for the process's life."""
-_TEXTS: dict[str, str] = {}
-"""Texts this process decoded in pass 1, by input sha256, until pass 2 takes them."""
 
 
 def init_worker(settings: Settings) -> None:
-    """Give a process the batch settings once, and forget texts of an earlier batch."""
+    """Give a process the batch settings once, and forget the model of an earlier batch."""
     _SETTINGS[:] = [settings]
-    _TEXTS.clear()
     _MODEL.clear()
 
 
@@ -201,11 +199,8 @@ def _read(job: Job) -> bytes:
 
 
 def _text(job: Job) -> str:
-    """The decoded text of an input: from this process's pass-1 cache, else read and decoded."""
-    text = _TEXTS.pop(job.sha256, None)
-    if text is None:
-        text = decode(_read(job), html=job.kind == "html")
-    return text
+    """The decoded text of an input, read (and checked against its sha256) again."""
+    return decode(_read(job), html=job.kind == "html")
 
 
 def scan(job: Job) -> Scanned | str:
@@ -229,28 +224,35 @@ def scan_new(job: Job) -> tuple[str, Scanned | str]:
 
 
 def _scan(job: Job, data: bytes) -> Scanned | str:
-    """Decode an input's bytes and keep the text for pass 2; its line keys (or the reason)."""
+    """Decode an input's bytes: its line keys and text for pass 2 (or the reason)."""
     from archiver.ingest.boilerplate import line_keys
 
     try:
         text = decode(data, html=job.kind == "html")
     except ArchiverError as exc:
         return exc.message
-    _TEXTS[job.sha256] = text
     if job.kind not in {"text", "html"}:
-        return Scanned(b"", None)
+        return Scanned(b"", None, text)
     digest = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
     if job.kind == "html":
         from archiver.ingest.htmllines import page_keys
 
-        return Scanned(digest, page_keys(text))
-    return Scanned(digest, tuple(line_keys(text)))
+        return Scanned(digest, page_keys(text), text)
+    return Scanned(digest, tuple(line_keys(text)), text)
 
 
-def clean(blob: bytes, job: Job) -> Cleaned | str:
-    """Pass 2: clean one input with the batch's boilerplate model; the result or the reason."""
+def clean_scanned(blob: bytes, task: tuple[Job, str]) -> Cleaned | str:
+    """Pass 2: clean one input's text decoded in pass 1; the result or the reason."""
+    return clean(blob, *task)
+
+
+def clean(blob: bytes, job: Job, text: str | None = None) -> Cleaned | str:
+    """Clean one input (read and decoded again when no text is given) with the batch's
+    boilerplate model; the result or the reason."""
     try:
-        return clean_text(job.kind, _text(job), _model(blob), _SETTINGS[0])
+        if text is None:
+            text = _text(job)
+        return clean_text(job.kind, text, _model(blob), _SETTINGS[0])
     except ArchiverError as exc:
         return exc.message
     except Exception as exc:  # a cleaner bug must cost one input, never the batch
@@ -260,7 +262,6 @@ def clean(blob: bytes, job: Job) -> Cleaned | str:
 
 def write(job: WriteJob) -> Written:
     """Pass 3: keep the originals byte for byte, then write the article atomically."""
-    _TEXTS.clear()  # pass 2 is over: texts this process decoded for another's inputs can go
     content = Path(job.content)
     problems: list[tuple[str, str]] = []
     for original in job.originals:
@@ -375,11 +376,10 @@ class Workers:
         return self.pool.map(fn, items, chunksize=size)
 
     def close(self) -> None:
-        """Stop the pool; drop texts cached in this process."""
+        """Stop the pool; drop the model cached in this process."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        _TEXTS.clear()
         _MODEL.clear()
 
     def __enter__(self) -> Workers:
