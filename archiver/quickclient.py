@@ -12,7 +12,6 @@ full update would save (tests compare the bytes with a clean build).
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from archiver.config import Settings
 from archiver.model import Article, Page
-from archiver.quickstate import ClientJob, ClientResult, search_module
+from archiver.quickstate import ClientJob, ClientResult, changed_files, search_module
 
 if TYPE_CHECKING:
     from archiver.search.clientcache import ClientState, Kinds
@@ -73,20 +72,6 @@ def client_pages(
     return pages
 
 
-def changed_files(pages: Sequence[Page], outputs: Mapping[str, str]) -> ClientResult:
-    """The files whose digest differs from the last build's, and every file's path."""
-    from archiver.manifest import combine
-
-    writes: dict[str, tuple[str, bytes]] = {}
-    produced: set[str] = set()
-    for page in pages:
-        produced.add(page.path)
-        digest = combine("search", hashlib.sha256(page.data).hexdigest())
-        if outputs.get(page.path) != digest:
-            writes[page.path] = (digest, page.data)
-    return writes, produced
-
-
 def client_pages_moved(
     ordered: Sequence[Article],
     edited: Mapping[str, Article],
@@ -117,7 +102,6 @@ def _moved(
         WordStore,
         fingerprint,
         load_state,
-        save_state,
     )
     from archiver.search.clientwords import contributions
 
@@ -148,9 +132,7 @@ def _moved(
         touched = _renumber(state, previous, fresh, old_words)
         facets = client._cached_facets(state, previous, docs)
         pages = client._index_files(state, previous, facets, touched, settings.pretty_urls)
-        rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
-        store.write(rows)
-        save_state(settings.state_path, state)
+        client.keep_words(settings, state, store, fresh)
     finally:
         store.close()
     return sorted(pages, key=lambda p: p.path)
@@ -163,9 +145,8 @@ def _renumber(
     old_words: dict[str, Kinds],
 ) -> set[str]:
     """Re-encode the terms of every document whose id or words changed; the terms touched."""
-    from archiver.search.client import _term_size
+    from archiver.search.client import put_term
     from archiver.search.clientwords import kind_map
-    from archiver.search.tokenize import STOP_WORDS
 
     order, was = state.order, previous.order
     total = len(order)
@@ -188,16 +169,7 @@ def _renumber(
         redone = [
             relist(x, span, gone, sorted(a), total) for x, a in zip(lists, added, strict=True)
         ]
-        if any(redone):
-            encoded[term] = " ".join(redone)
-            sizes[term] = _term_size(term, encoded[term])
-            if not existed and term not in STOP_WORDS:
-                bisect.insort(terms, term)
-        else:
-            encoded.pop(term, None)
-            sizes.pop(term, None)
-            if existed and term not in STOP_WORDS:
-                del terms[bisect.bisect_left(terms, term)]
+        put_term(encoded, sizes, terms, term, " ".join(redone) if any(redone) else "", existed)
     state.sizes, state.encoded, state.terms = sizes, encoded, terms
     return touched
 

@@ -23,7 +23,7 @@ from archiver.config import Settings
 from archiver.errors import LockedError
 from archiver.forked import ChildExit, Forked, failure
 from archiver.memory import no_gc
-from archiver.model import Article
+from archiver.model import Article, Page
 from archiver.paths import atomic_write
 from archiver.report import Reporter, SilentReporter
 
@@ -346,8 +346,6 @@ class ClientJob:
 
     def run(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
         """The changed files and every path; None: not applicable (the caller does it)."""
-        from archiver.manifest import combine
-
         client = search_module("client")
         if client is None:
             return {}, set()
@@ -359,14 +357,21 @@ class ClientJob:
             )
         if pages is None:
             return None
-        writes: dict[str, tuple[str, bytes]] = {}
-        produced: set[str] = set()
-        for page in pages:
-            produced.add(page.path)
-            digest = combine("search", hashlib.sha256(page.data).hexdigest())
-            if self.outputs.get(page.path) != digest:
-                writes[page.path] = (digest, page.data)
-        return writes, produced
+        return changed_files(pages, self.outputs)
+
+
+def changed_files(pages: Sequence[Page], outputs: Mapping[str, str]) -> ClientResult:
+    """The files whose digest differs from the last build's, and every file's path."""
+    from archiver.manifest import combine
+
+    writes: dict[str, tuple[str, bytes]] = {}
+    produced: set[str] = set()
+    for page in pages:
+        produced.add(page.path)
+        digest = combine("search", hashlib.sha256(page.data).hexdigest())
+        if outputs.get(page.path) != digest:
+            writes[page.path] = (digest, page.data)
+    return writes, produced
 
 
 _UNUSABLE = 3

@@ -216,18 +216,16 @@ def _read_all(
         if slug is not None and not force and slug in existing:
             out.append(Outcome(item.name, "unchanged", slug=slug))
         elif sha in seen:
-            out.append(
-                Outcome(
-                    item.name,
-                    "duplicate",
-                    duplicate_of=seen[sha],
-                    reason="byte-identical to another input",
-                )
-            )
+            out.append(_identical(item.name, seen[sha]))
         else:
             seen[sha] = item.name
             out.append(Decoded(item, sha))
     return out
+
+
+def _identical(name: str, first: str) -> Outcome:
+    """The outcome of an input byte-identical to an earlier input of the batch."""
+    return Outcome(name, "duplicate", duplicate_of=first, reason="byte-identical to another input")
 
 
 def _scan_read(
@@ -265,14 +263,7 @@ def _scan_new(
             assert isinstance(result, str)
             slots.append(Outcome(item.name, "failed", reason=result))
         elif sha in seen:
-            slots.append(
-                Outcome(
-                    item.name,
-                    "duplicate",
-                    duplicate_of=seen[sha],
-                    reason="byte-identical to another input",
-                )
-            )
+            slots.append(_identical(item.name, seen[sha]))
         else:
             seen[sha] = item.name
             slot = Decoded(item, sha)

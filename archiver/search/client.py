@@ -249,12 +249,18 @@ def _client_pages_edited(
             return None
         touched = _update(state, previous, len(state.order), fresh, old_words)
         pages = _index_files(state, previous, previous.facets, touched, settings.pretty_urls)
-        rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
-        store.write(rows)
-        save_state(settings.state_path, state)
+        keep_words(settings, state, store, fresh)
     finally:
         store.close()
     return sorted(pages, key=lambda p: p.path)
+
+
+def keep_words(
+    settings: Settings, state: ClientState, store: WordStore, fresh: Mapping[str, Kinds]
+) -> None:
+    """Store the words of the articles an update re-read, then the state that refers to them."""
+    store.write({slug: (state.docs[slug][0], words) for slug, words in fresh.items()})
+    save_state(settings.state_path, state)
 
 
 def _index_files(
@@ -473,18 +479,31 @@ def _update(
         for doc, kinds in changed.items():
             if term in kinds:
                 lists[kinds[term]].append(doc)
-        if any(lists):
-            encoded[term] = " ".join([encode_ids(sorted(x), total) for x in lists])
-            sizes[term] = _term_size(term, encoded[term])
-            if not existed and term not in STOP_WORDS:
-                bisect.insort(terms, term)
-        else:
-            encoded.pop(term, None)
-            sizes.pop(term, None)
-            if existed and term not in STOP_WORDS:
-                del terms[bisect.bisect_left(terms, term)]
+        joined = " ".join([encode_ids(sorted(x), total) for x in lists]) if any(lists) else ""
+        put_term(encoded, sizes, terms, term, joined, existed)
     state.sizes, state.encoded, state.terms = sizes, encoded, terms
     return touched
+
+
+def put_term(
+    encoded: dict[str, str],
+    sizes: dict[str, int],
+    terms: list[str],
+    term: str,
+    lists: str,
+    existed: bool,
+) -> None:
+    """Record a term's encoded id lists ("": no document has it now), terms kept sorted."""
+    if lists:
+        encoded[term] = lists
+        sizes[term] = _term_size(term, lists)
+        if not existed and term not in STOP_WORDS:
+            bisect.insort(terms, term)
+    else:
+        encoded.pop(term, None)
+        sizes.pop(term, None)
+        if existed and term not in STOP_WORDS:
+            del terms[bisect.bisect_left(terms, term)]
 
 
 def _cached_page(
