@@ -229,6 +229,25 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         """Stay quiet."""
 
 
+SESSION_THREADS: set[threading.Thread] = set()
+"""Threads of the session fixtures (Playwright's, the HTTP servers'), alive until the end."""
+
+
+@pytest.fixture(autouse=True)
+def _session_threads_are_not_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast build forks its index updates only when its process runs no other thread; the
+    threads the session's browser and servers keep must not decide that (else a test's result
+    would depend on whether a browser test ran before it). A test's own threads still count."""
+    import archiver.quickstate as quickstate
+
+    class _Threads:
+        @staticmethod
+        def active_count() -> int:
+            return sum(1 for t in threading.enumerate() if t not in SESSION_THREADS)
+
+    monkeypatch.setattr(quickstate, "threading", _Threads)
+
+
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[Callable[[Path], str]]:
     """Factory: serve a folder on 127.0.0.1 (free port) from a thread; returns its base URL."""
@@ -240,6 +259,7 @@ def http_server() -> Iterator[Callable[[Path], str]]:
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
+        SESSION_THREADS.add(thread)
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -254,8 +274,10 @@ def chromium_browser() -> Iterator[Browser]:
     """One headless Debian chromium for the whole session (never downloaded by Playwright)."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    before = set(threading.enumerate())
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        SESSION_THREADS.update(set(threading.enumerate()) - before)
         try:
             yield browser
         finally:
