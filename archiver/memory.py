@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block (restored as it was afterwards)."""
+    """Pause the cyclic garbage collector for the block (restored as it was afterwards); as
+    ``@no_gc()``, for every call of a function."""
     enabled = gc.isenabled()
     gc.disable()
     try:

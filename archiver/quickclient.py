@@ -21,6 +21,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
+from archiver.memory import no_gc
 from archiver.model import Article, Page
 from archiver.quickstate import ClientJob, ClientResult, changed_files, search_module
 
@@ -72,6 +73,7 @@ def client_pages(
     return pages
 
 
+@no_gc()  # the state's ~10^5 long-lived objects: collections would only rescan them
 def client_pages_moved(
     ordered: Sequence[Article],
     edited: Mapping[str, Article],
@@ -82,20 +84,6 @@ def client_pages_moved(
 ) -> list[Page] | None:
     """search.client.client_pages(ordered) when only the edited articles changed (moved or
     not) since the build of token generation; None: not applicable (run client_pages)."""
-    from archiver.memory import no_gc
-
-    with no_gc():
-        return _moved(ordered, edited, settings, generation, new_generation)
-
-
-def _moved(
-    ordered: Sequence[Article],
-    edited: Mapping[str, Article],
-    settings: Settings,
-    generation: str,
-    new_generation: str,
-) -> list[Page] | None:
-    """client_pages_moved, with the garbage collector paused."""
     from archiver.search import client
     from archiver.search.clientcache import (
         ClientState,

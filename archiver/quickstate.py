@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver.config import Settings
 from archiver.errors import LockedError
@@ -129,13 +129,8 @@ def save_state(
 ) -> None:
     """Store the fast-path state atomically (and, from a full build, the article snapshot)."""
     if articles is not None:
-        lite, bodies = [], {}
-        for article in articles:
-            copy: Article = object.__new__(Article)
-            copy.__dict__.update(article.__dict__)
-            copy.__dict__["path"] = None
-            bodies[article.slug] = copy.__dict__.pop("body")
-            lite.append(copy)
+        lite = [pathless(a) for a in articles]
+        bodies = {a.slug: a.__dict__.pop("body") for a in lite}
         with no_gc():
             atomic_write(state_dir / SNAPSHOT_NAME, pickle.dumps((state.snapshot, lite), 5))
             atomic_write(state_dir / BODIES_NAME, pickle.dumps((state.snapshot, bodies), 5))
@@ -151,9 +146,14 @@ def remember(state_dir: Path, token: str, articles: dict[str, Article]) -> None:
 
 def pathless(article: Article) -> Article:
     """A copy without its content path (cheaper to store; search never reads it)."""
+    return _copy(article, path=None)
+
+
+def _copy(article: Article, **values: Any) -> Article:
+    """A copy with some attributes set, made without __init__ (values it caches stay)."""
     copy: Article = object.__new__(Article)
     copy.__dict__.update(article.__dict__)
-    copy.__dict__["path"] = None
+    copy.__dict__.update(values)
     return copy
 
 
@@ -191,19 +191,29 @@ def load_snapshot(
     try:
         with no_gc():  # ~10^5 long-lived objects: collections would rescan them all
             token, snapshot = pickle.loads((state_dir / SNAPSHOT_NAME).read_bytes())
-            if bodies:
-                body_token, texts = pickle.loads((state_dir / BODIES_NAME).read_bytes())
-                if body_token != token:
-                    return None
-                for article in snapshot:
-                    article.__dict__["body"] = texts[article.slug]
-    except Exception:  # our own files in .archiver/: damaged or missing means no fast path
+    except Exception:  # our own file in .archiver/: damaged or missing means no fast path
         return None
     if token != state.snapshot:
         return None
+    if bodies:
+        texts = _bodies(state_dir, token)
+        if texts is None or not all(a.slug in texts for a in snapshot):
+            return None
+        for article in snapshot:
+            article.__dict__["body"] = texts[article.slug]
     articles: dict[str, Article] = {a.slug: a for a in snapshot}
     articles.update((slug, pickle.loads(raw)) for slug, raw in state.edited.items())
     return articles
+
+
+def _bodies(state_dir: Path, token: str) -> dict[str, str] | None:
+    """The snapshot's bodies by slug; None unless the file is intact and of this snapshot."""
+    try:
+        with no_gc():
+            found, texts = pickle.loads((state_dir / BODIES_NAME).read_bytes())
+    except Exception:  # our own file in .archiver/: damaged or missing means no fast path
+        return None
+    return texts if found == token else None  # type: ignore[no-any-return]
 
 
 def with_bodies(
@@ -213,24 +223,10 @@ def with_bodies(
     copies); None when the bodies file is unusable."""
     if all("body" in a.__dict__ for a in articles):
         return list(articles)
-    try:
-        with no_gc():
-            token, texts = pickle.loads((state_dir / BODIES_NAME).read_bytes())
-    except Exception:  # our own file in .archiver/: damaged or missing means no fast path
+    texts = _bodies(state_dir, state.snapshot)
+    if texts is None or any("body" not in a.__dict__ and a.slug not in texts for a in articles):
         return None
-    if token != state.snapshot:
-        return None
-    full: list[Article] = []
-    for article in articles:
-        if "body" not in article.__dict__:
-            if article.slug not in texts:
-                return None
-            copy: Article = object.__new__(Article)
-            copy.__dict__.update(article.__dict__)
-            copy.__dict__["body"] = texts[article.slug]
-            article = copy
-        full.append(article)
-    return full
+    return [a if "body" in a.__dict__ else _copy(a, body=texts[a.slug]) for a in articles]
 
 
 def remembered(state_dir: Path, token: str) -> dict[str, Article] | None:

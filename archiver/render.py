@@ -169,14 +169,9 @@ def make_contexts(
     return Contexts(archive, settings, html_of, frozenset(originals))
 
 
+@no_gc()  # hundreds of thousands of small long-lived dicts: collections would rescan all
 def plan_contexts(ctx: Contexts) -> list[PageSpec]:
     """Every page of the site from a context builder, in a fixed order."""
-    with no_gc():  # hundreds of thousands of small long-lived dicts: collections rescan all
-        return _plan(ctx)
-
-
-def _plan(ctx: Contexts) -> list[PageSpec]:
-    """plan_contexts without the collector."""
     archive, settings = ctx.archive, ctx.settings
     specs: list[PageSpec] = []
     specs += _listing(ctx, "index", "index.html", archive.articles, kind="home", title="")

@@ -63,14 +63,9 @@ def sort_articles(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(by_slug, key=lambda a: a.sort_date, reverse=True))
 
 
+@no_gc()  # many long-lived containers are made here: full collections would rescan them
 def build_archive(articles: Sequence[Article], *, related_count: int = 5) -> Archive:
     """Group and order articles for the site; linear-ish in the number of articles."""
-    with no_gc():  # many long-lived containers are made here: full collections rescan them
-        return _build(articles, related_count)
-
-
-def _build(articles: Sequence[Article], related_count: int) -> Archive:
-    """build_archive without the collector."""
     ordered = sort_articles(articles)
     slugs = [a.slug for a in ordered]
     return Archive(

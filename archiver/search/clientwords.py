@@ -59,14 +59,9 @@ def contribution(article: Article) -> Kinds:
     return (" ".join(lists[0]), " ".join(lists[1]), " ".join(lists[2]))
 
 
+@no_gc()  # ~300k long-lived lists are made here: full collections would rescan them
 def invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
     """Invert per-doc contributions into per-term doc-id lists (C loops: ~6M ids at 10k)."""
-    with no_gc():  # ~300k long-lived lists are made here: full collections would rescan them
-        return _invert(contributions)
-
-
-def _invert(contributions: Sequence[Kinds]) -> dict[str, list[list[int]]]:
-    """invert without the collector."""
     lists: tuple[defaultdict[str, list[int]], ...] = tuple(defaultdict(list) for _ in range(3))
     sink: deque[None] = deque(maxlen=0)
     for doc, texts in enumerate(contributions):
