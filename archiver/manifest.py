@@ -7,21 +7,23 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archiver.config import Settings
+from archiver.memory import no_gc
 from archiver.paths import atomic_write
 
-MANIFEST_NAME = "build-manifest.json"
-FORMAT = 1
+MANIFEST_NAME = "build-manifest.pickle"
+FORMAT = 2
 RACY_NS = 2_000_000_000
 """A file modified this close to the scan that recorded it is re-hashed, never trusted by stat."""
 
 ENGINE_MODULES = (
     "model", "config", "content", "markup", "taxonomy", "links", "pages", "render",
     "theme", "build", "cache", "manifest", "writer", "quick", "quickstate", "quickmeta", "cite",
-    "quickorder", "quickrelate", "quickterms", "quickclient",
+    "quickorder", "quickrelate", "quickterms", "quickclient", "quickwords",
 )  # fmt: skip
 """Modules (besides archiver/search/) whose code shapes the site; editing one re-renders all."""
 
@@ -51,20 +53,19 @@ class Manifest:
 def load_manifest(state_dir: Path) -> Manifest:
     """The stored manifest, or an empty one when missing, unreadable or of another format."""
     try:
-        raw = json.loads((state_dir / MANIFEST_NAME).read_bytes())
+        with no_gc():  # ~10^5 long-lived objects: collections would only rescan them
+            raw = pickle.loads((state_dir / MANIFEST_NAME).read_bytes())
         if raw.pop("format", None) != FORMAT:
             return Manifest()
-        manifest = Manifest(**raw)
-        manifest.content = {k: (int(v[0]), int(v[1]), str(v[2])) for k, v in raw["content"].items()}
-        return manifest
-    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return Manifest(**raw)
+    except Exception:  # our own file in .archiver/: damaged or missing means a full build
         return Manifest()
 
 
 def save_manifest(state_dir: Path, manifest: Manifest) -> None:
-    """Write the manifest atomically (sorted keys: stable and diffable)."""
+    """Write the manifest atomically (a pickle: a tenth of the time JSON takes at 10^4 pages)."""
     data = {"format": FORMAT, **vars(manifest)}  # plain fields: no deep copy needed
-    atomic_write(state_dir / MANIFEST_NAME, json.dumps(data, sort_keys=True).encode("utf-8"))
+    atomic_write(state_dir / MANIFEST_NAME, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def forget_manifest(state_dir: Path) -> None:

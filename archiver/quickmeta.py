@@ -48,6 +48,7 @@ from archiver.quickstate import (
 )
 from archiver.quickstate import _term_names as term_names
 from archiver.quickterms import NAMES, Terms, link_files
+from archiver.quickwords import load_words
 from archiver.report import Reporter
 from archiver.writer import body_placeholder
 
@@ -225,7 +226,11 @@ class _Plan:
         """Related articles of every article whose list the edit can change (False: the
         normal build must run)."""
         count = self.settings.related_count
-        found = relate(self.order, self.old, self.new, self.terms["tags"], self.state, count)
+        state_dir, token = self.settings.state_path, self.state.snapshot
+        found = relate(
+            self.order, self.old, self.new, self.terms["tags"], self.state, count,
+            lambda: load_words(state_dir, token),
+        )  # fmt: skip
         if found is None:
             return False
         self.related, self.changed_related, self.showing = (

@@ -28,6 +28,7 @@ from math import log
 
 from archiver.model import Article, Term
 from archiver.quickstate import QuickState, links_of
+from archiver.quickwords import Postings, WordIndex
 
 MAX_SHIFTED = 600
 """More articles between a moved article's old and new place than this: the normal build."""
@@ -83,8 +84,12 @@ def relate(
     tags: Mapping[Term, Sequence[Article]],
     state: QuickState,
     count: int,
+    words: Callable[[], WordIndex | None] = lambda: None,
 ) -> Related | None:
-    """Related lists of the articles an edit can affect; None: the normal build must run."""
+    """Related lists of the articles an edit can affect; None: the normal build must run.
+
+    words: loads the title-word index the last full build saved (quickwords.load_words).
+    """
     from archiver.taxonomy import _features
 
     out = Related()
@@ -95,7 +100,7 @@ def relate(
     if spans is None:
         return None
     ordered, position = order.ordered, order.position
-    postings = _postings(ordered, position, tags)
+    postings = Postings(ordered, position, tags, words(), state.edited.keys() | new.keys())
     known: dict[int, list[str]] = {}
 
     def features_of(index: int) -> list[str]:
@@ -145,7 +150,7 @@ def relate(
 def _score(
     index: int,
     features: list[str],
-    postings: dict[str, list[int]],
+    postings: Mapping[str, Sequence[int]],
     total: int,
     weight: dict[str, float],
     count: int,
@@ -167,7 +172,7 @@ def _showing(
     position: dict[str, int],
     ordered: Sequence[Article],
     near: dict[str, set[str]],
-    postings: dict[str, list[int]],
+    postings: Mapping[str, Sequence[int]],
 ) -> set[str]:
     """Articles whose window on a used feature can reach an edited article (so whose page
     may show it as related: a window spans RELATED_WINDOW + 1 entries)."""
@@ -177,7 +182,7 @@ def _showing(
     return showing
 
 
-def _reach(postings: Mapping[str, list[int]], features: set[str], at_index: int) -> list[int]:
+def _reach(postings: Mapping[str, Sequence[int]], features: set[str], at_index: int) -> list[int]:
     """Positions in the given postings within window reach of the place at_index takes."""
     from archiver.taxonomy import RELATED_WINDOW
 
@@ -196,7 +201,7 @@ def _moved_reach(
     order: Order,
     slug: str,
     features: set[str],
-    postings: dict[str, list[int]],
+    postings: Mapping[str, Sequence[int]],
     before_features: dict[str, set[str]],
     new: Mapping[str, Article],
 ) -> set[int]:
@@ -217,7 +222,7 @@ def _moved_reach(
 def _shifted_affected(
     order: Order,
     spans: list[tuple[int, int]],
-    postings: dict[str, list[int]],
+    postings: Mapping[str, Sequence[int]],
     features_of: Callable[[int], list[str]],
     state: QuickState,
 ) -> set[int]:
@@ -279,40 +284,6 @@ def _shifted_affected(
     return found
 
 
-def _postings(
-    ordered: Sequence[Article], position: Mapping[str, int], tags: Mapping[Term, Sequence[Article]]
-) -> dict[str, list[int]]:
-    """Feature -> ascending positions of the articles having it, as related_articles
-    indexes them: tag keys from the grouped tags, significant title words from a scan."""
-    postings: dict[str, list[int]] = {
-        "t:" + term.key: [position[a.slug] for a in members] for term, members in tags.items()
-    }
-    from archiver.taxonomy import _STOP, _WORD
-
-    words: dict[str, list[int]] = {}
-    known, find = _TITLE_WORDS, _WORD.findall
-    if len(known) > 100_000:
-        known.clear()
-    for index, article in enumerate(ordered):  # 10^4 titles: the loop is kept lean
-        found = known.get(article.title)
-        if found is None:
-            found = known[article.title] = {
-                w for w in find(article.title.casefold()) if w not in _STOP
-            }
-        for word in found:
-            posting = words.get(word)
-            if posting is None:
-                words[word] = [index]
-            else:
-                posting.append(index)
-    postings.update(("w:" + word, posting) for word, posting in words.items())
-    return postings
-
-
-_TITLE_WORDS: dict[str, set[str]] = {}
-"""Title -> its significant words (a long-running archiver serve scans 10k titles once)."""
-
-
 def _used(feature: str, length: int) -> bool:
     """Whether taxonomy.related_articles scores a feature whose posting has this length."""
     from archiver.taxonomy import MAX_WORD_DF
@@ -321,7 +292,7 @@ def _used(feature: str, length: int) -> bool:
 
 
 def _weight(
-    feature: str, postings: dict[str, list[int]], total: int, cache: dict[str, float]
+    feature: str, postings: Mapping[str, Sequence[int]], total: int, cache: dict[str, float]
 ) -> float | None:
     """A feature's weight exactly as taxonomy.related_articles computes it (None: unused)."""
     if feature in cache:

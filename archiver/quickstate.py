@@ -25,6 +25,7 @@ from archiver.forked import ChildExit, Forked, failure
 from archiver.memory import no_gc
 from archiver.model import Article, Page
 from archiver.paths import atomic_write
+from archiver.quickwords import save_words
 from archiver.report import Reporter, SilentReporter
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def save_state(
         with no_gc():
             atomic_write(state_dir / SNAPSHOT_NAME, pickle.dumps((state.snapshot, lite), 5))
             atomic_write(state_dir / BODIES_NAME, pickle.dumps((state.snapshot, bodies), 5))
+            save_words(state_dir, state.snapshot, lite)
         remember(state_dir, state.token, {a.slug: a for a in articles})
     atomic_write(state_dir / STATE_NAME, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 

@@ -191,7 +191,7 @@ def _best(scores: dict[int, float], index: int, count: int) -> list[int]:
     return [i for _, _, i in sorted(top)[:count]]
 
 
-def _window(posting: list[int], index: int) -> list[int]:
+def _window(posting: Sequence[int], index: int) -> list[int]:
     """The posting's entries nearest to index (itself excluded), at most RELATED_WINDOW."""
     if len(posting) <= RELATED_WINDOW + 1:
         return [i for i in posting if i != index]

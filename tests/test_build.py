@@ -17,6 +17,7 @@ import archiver.build as build_module
 from archiver.build import BuildHooks, BuildReport, build_site
 from archiver.config import Settings
 from archiver.errors import BuildError, LockedError
+from archiver.manifest import MANIFEST_NAME
 from archiver.paths import archive_lock
 from archiver.quick import QuickBuild
 from archiver.quickstate import external_digest
@@ -443,7 +444,7 @@ def test_fast_path_render_error_changes_nothing(
 ) -> None:
     content = _prepared(settings)
     before = tree(settings.output_path)
-    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+    manifest = (settings.state_path / MANIFEST_NAME).read_bytes()
     _summarised(content, "beta.md", "Beta body, edited.")
     import archiver.render
 
@@ -454,7 +455,7 @@ def test_fast_path_render_error_changes_nothing(
     with pytest.raises(BuildError, match=r"articles/beta\.html: cannot render"):
         build(settings)
     assert tree(settings.output_path) == before
-    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+    assert (settings.state_path / MANIFEST_NAME).read_bytes() == manifest
     monkeypatch.undo()
     build(settings)
     assert "Beta body, edited." in (settings.output_path / "articles/beta.html").read_text()
@@ -640,7 +641,7 @@ def test_fast_path_index_failure_is_one_line_and_changes_nothing(
     content = _prepared(settings)
     _fresh_process(monkeypatch)
     before = tree(settings.output_path)
-    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+    manifest = (settings.state_path / MANIFEST_NAME).read_bytes()
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk\non fire")
@@ -650,7 +651,7 @@ def test_fast_path_index_failure_is_one_line_and_changes_nothing(
     with pytest.raises(BuildError, match=r"^search index update failed: disk on fire$"):
         build(settings)
     assert tree(settings.output_path) == before
-    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+    assert (settings.state_path / MANIFEST_NAME).read_bytes() == manifest
 
     def locked(*args: Any, **kwargs: Any) -> None:
         raise LockedError("index: the search index is being written by another process")
@@ -815,7 +816,7 @@ def test_background_index_failure_is_one_line_and_changes_nothing(
 
     build(settings)
     before = tree(settings.output_path)
-    manifest = (settings.state_path / "build-manifest.json").read_bytes()
+    manifest = (settings.state_path / MANIFEST_NAME).read_bytes()
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise error
@@ -827,7 +828,7 @@ def test_background_index_failure_is_one_line_and_changes_nothing(
     with pytest.raises(expected, match=message):
         build(settings, clean=True)
     assert tree(settings.output_path) == before
-    assert (settings.state_path / "build-manifest.json").read_bytes() == manifest
+    assert (settings.state_path / MANIFEST_NAME).read_bytes() == manifest
     assert sorted(p.name for p in settings.root.iterdir()) == [".archiver", "content", "site"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from archiver.cache import scan_content
 from archiver.config import Settings
 from archiver.content import content_files
 from archiver.manifest import (
+    FORMAT,
+    MANIFEST_NAME,
     Manifest,
     config_fingerprint,
     layered_files,
@@ -33,9 +36,19 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     assert load_manifest(tmp_path) == manifest
 
 
-@pytest.mark.parametrize("text", ["", "{", '{"format": 99}', "[1, 2]", '{"format": 1}'])
-def test_unreadable_manifest_is_empty(tmp_path: Path, text: str) -> None:
-    (tmp_path / "build-manifest.json").write_text(text, encoding="utf-8")
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"{",
+        pickle.dumps({"format": 99}),
+        pickle.dumps([1, 2]),
+        pickle.dumps({"format": FORMAT, "unknown": 1}),
+        pickle.dumps({"format": 1, "output": "site"}),
+    ],
+)
+def test_unreadable_manifest_is_empty(tmp_path: Path, data: bytes) -> None:
+    (tmp_path / MANIFEST_NAME).write_bytes(data)
     assert load_manifest(tmp_path) == Manifest()
 
 

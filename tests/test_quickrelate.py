@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import random
+from collections.abc import Collection
+from pathlib import Path
 
 import pytest
 
 from archiver.model import Article
 from archiver.quickrelate import Order, relate
 from archiver.quickstate import QuickState
+from archiver.quickwords import WordIndex, load_words, save_words
 from archiver.taxonomy import group_terms, related_articles, sort_articles
 
 TAGS = ("alpha", "beta", "gamma", "delta", "rare one", "rare two")
@@ -39,11 +42,27 @@ def moved(rng: random.Random, old: Article) -> Article:
     return Article(title=old.title, slug=old.slug, body="", tags=tags, published=when)
 
 
-def check(articles: dict[str, Article], edited: dict[str, Article], count: int = 3) -> int:
-    """relate's answer against a full recomputation; the number of lists that changed."""
+def retitled(rng: random.Random, old: Article) -> Article:
+    """The article with other title words (and sometimes its date moved too)."""
+    base = moved(rng, old) if rng.random() < 0.3 else old
+    title = " ".join(rng.sample(WORDS, rng.randint(1, 3))) + old.title[-6:]
+    return Article(title=title, slug=old.slug, body="", tags=base.tags, published=base.published)
+
+
+def check(
+    articles: dict[str, Article],
+    edited: dict[str, Article],
+    count: int = 3,
+    words: WordIndex | None = None,
+    earlier: Collection[str] = (),
+) -> int:
+    """relate's answer against a full recomputation; the number of lists that changed.
+
+    words: the title-word index relate reads (None: it scans the titles); earlier: articles
+    fast builds edited since that index was saved."""
     before = sort_articles(articles.values())
     was = related_articles(before, count=count)
-    state = QuickState("token")
+    state = QuickState("token", edited={slug: b"" for slug in earlier})
     for slug, near in was.items():
         state.links[slug] = pickle.dumps(("", near, None, None, ()))
     old = {s: articles[s] for s in edited}
@@ -59,7 +78,7 @@ def check(articles: dict[str, Article], edited: dict[str, Article], count: int =
         frozenset(s for s in edited if edited[s].published != old[s].published),
     )
     tags = group_terms(ordered, lambda a: a.tags)
-    found = relate(order, old, edited, tags, state, count)
+    found = relate(order, old, edited, tags, state, count, lambda: words)
     assert found is not None
     for slug, near in found.related.items():
         assert near == expected[slug], slug
@@ -87,6 +106,35 @@ def test_a_move_changes_some_related_lists() -> None:
         edited = {s: moved(rng, articles[s]) for s in rng.sample(sorted(articles), 2)}
         total += check(articles, edited)
     assert total > 10
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_title_edits_read_the_saved_word_index_correctly(seed: int, tmp_path: Path) -> None:
+    """Title (and date) edits with the index a full build saved: some articles were retitled
+    by earlier fast builds after it was saved, so relate must correct it, not trust it."""
+    rng = random.Random(seed)
+    articles = {a.slug: a for a in (article(rng, n) for n in range(260))}
+    save_words(tmp_path, "snap", list(articles.values()))
+    earlier = rng.sample(sorted(articles), 5)  # fast edits after the save
+    for slug in earlier:
+        articles[slug] = retitled(rng, articles[slug])
+    edited = {s: retitled(rng, articles[s]) for s in rng.sample(sorted(articles), 1 + seed % 3)}
+    words = load_words(tmp_path, "snap")
+    assert words is not None
+    changed = check(articles, edited, words=words, earlier=earlier)
+    assert check(articles, edited) == changed  # the same answer without the index
+    assert load_words(tmp_path, "another snapshot") is None
+
+
+def test_title_edits_change_related_lists() -> None:
+    """The title property test is not vacuous."""
+    total = 0
+    for seed in range(6):
+        rng = random.Random(seed)
+        articles = {a.slug: a for a in (article(rng, n) for n in range(260))}
+        edited = {s: retitled(rng, articles[s]) for s in rng.sample(sorted(articles), 2)}
+        total += check(articles, edited)
+    assert total > 5
 
 
 def test_too_far_a_move_is_left_to_the_normal_build() -> None:
