@@ -52,7 +52,7 @@ from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import archive_lock
 from archiver.quick import ARTICLE_TEMPLATE, QuickBuild
-from archiver.quickstate import record, save_state, search_module
+from archiver.quickstate import record, save_state, search_module, whoosh_standby
 from archiver.report import Reporter, SilentReporter
 from archiver.theme import theme_dir
 from archiver.writer import (
@@ -70,6 +70,7 @@ from archiver.writer import (
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from archiver.forked import Standby
     from archiver.render import PageSpec
 
 __all__ = ["CACHE_MODULES", "BuildHooks", "BuildReport", "build_site"]
@@ -162,14 +163,20 @@ class _Build:
         self.pool: ProcessPoolExecutor | None = None
         self.writer: SiteWriter | None = None
         self.index_job: Any = None
+        self.standby: Standby | None = None
 
     def run(self) -> BuildReport:
         """Skip everything when nothing changed; otherwise build and swap."""
         with no_gc():  # the fast paths make many long-lived objects and almost no garbage
-            scanned_ns = time.time_ns()
-            stats = scan_content(self.content_dir)
-            fingerprint = self._fingerprint()
-            done = None if self.clean else self._fast(stats, scanned_ns, fingerprint)
+            self.standby = None if self.clean else self._standby()
+            try:
+                scanned_ns = time.time_ns()
+                stats = scan_content(self.content_dir)
+                fingerprint = self._fingerprint()
+                done = None if self.clean else self._fast(stats, scanned_ns, fingerprint)
+            finally:
+                if self.standby is not None:
+                    self.standby.cancel()  # not sent: nothing to index on the fast path
         if done is not None:
             return done
         self.writer = writer = SiteWriter(self.output, self.previous.outputs)
@@ -182,6 +189,13 @@ class _Build:
                 self.index_job.stop()
             self._stop_pool()
             writer.abort()
+
+    def _standby(self) -> Standby | None:
+        """When the last build left a fast-path state, a Whoosh child getting ready now for
+        an edit the fast path may take (its imports overlap the scan on the other core)."""
+        if not self.previous.quick:
+            return None
+        return whoosh_standby(self.settings, self.reporter)
 
     def _fingerprint(self) -> str:
         """Read the theme, originals and settings; the fingerprint of everything but content."""
@@ -310,6 +324,7 @@ class _Build:
             nonce=self.nonce,
             base=self.code + self.config,
             originals=self.originals.keys(),
+            standby=self.standby,
         )
         edit = quick.find(stats, fingerprint, self._sha)
         if edit is None:

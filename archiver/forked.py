@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -92,6 +93,62 @@ class Forked:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         self.pid = 0
+
+
+class Standby:
+    """A forked child that gets ready (imports, loads) while the parent is still finding out
+    what it will be asked, then runs the one job sent to it (send), or ends unused (cancel).
+
+    ready() runs in the child and returns the job's function, which receives the job's bytes
+    and returns the result's bytes (its failure comes back as with Forked.start).
+    """
+
+    def __init__(self, child: Forked, jobs: int) -> None:
+        self.child, self.jobs = child, jobs
+        self.sent = False
+
+    @classmethod
+    def start(cls, ready: Callable[[], Callable[[bytes], bytes]]) -> Standby | None:
+        """Fork the child; None where forking is unavailable or unsafe (other threads)."""
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        read, write = os.pipe()
+
+        def work() -> bytes:  # pragma: no cover - runs in the forked child
+            os.close(write)  # the parent's end: closing it lets the read below see the end
+            run = ready()
+            chunks = []
+            while chunk := os.read(read, 65536):
+                chunks.append(chunk)
+            if not chunks:
+                raise ChildExit(0)  # cancelled
+            return run(b"".join(chunks))
+
+        child = Forked.start(work, collect=False)
+        os.close(read)
+        if child is None:
+            os.close(write)
+            return None
+        return cls(child, write)
+
+    def send(self, job: bytes) -> Forked:
+        """Hand the child its job; the returned Forked is waited for (or stopped) as usual."""
+        self.sent = True
+        try:
+            _write_all(self.jobs, job)
+        except OSError:  # the child is gone: its exit status tells why when it is waited for
+            pass
+        finally:
+            os.close(self.jobs)
+        return self.child
+
+    def cancel(self) -> None:
+        """End the child unless it was sent its job (then its Forked is the caller's)."""
+        if self.sent:
+            return
+        self.sent = True
+        os.close(self.jobs)
+        self.child.stop(kill=True)
 
 
 def failure(code: int, data: bytes, what: str) -> BuildError | LockedError:

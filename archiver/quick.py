@@ -62,6 +62,7 @@ from archiver.report import Reporter
 from archiver.writer import Renderer, body_placeholder, site_files
 
 if TYPE_CHECKING:
+    from archiver.forked import Standby
     from archiver.render import PageSpec
     from archiver.taxonomy import Archive
 
@@ -120,8 +121,11 @@ class QuickBuild:
         nonce: str,
         base: str,
         originals: Collection[str],
+        standby: Standby | None = None,
     ) -> None:
+        """standby: a Whoosh child forked at the start of the build (whoosh_standby)."""
         self.settings, self.previous, self.nonce, self.base = settings, previous, nonce, base
+        self.standby = standby
         self.originals = frozenset(originals)
         self.content_dir, self.output = settings.content_path, settings.output_path
         self.whoosh: IndexChild | None = None
@@ -198,7 +202,9 @@ class QuickBuild:
             if remembered(self.settings.state_path, edit.state.token) is None:
                 # a fresh process: the Whoosh update needs nothing but the edited articles,
                 # so it starts before the planning that needs every article
-                self.whoosh = IndexChild.start(self.settings, edit.state, _edited(edit), reporter)
+                self.whoosh = IndexChild.start(
+                    self.settings, edit.state, _edited(edit), reporter, standby=self.standby
+                )
             try:
                 return run_meta(self, edit, scanned_ns, reporter, on_rendered)
             finally:
@@ -211,7 +217,9 @@ class QuickBuild:
         child = None
         if articles is None:
             job = ClientJob(self.previous.quick, token, self.previous.outputs)
-            child = IndexChild.start(self.settings, edit.state, edited, reporter, job)
+            child = IndexChild.start(
+                self.settings, edit.state, edited, reporter, job, standby=self.standby
+            )
             if child is None:  # no fork here: everything in this process
                 articles = self._articles(edit)
                 if articles is None:
@@ -274,7 +282,9 @@ class QuickBuild:
         (run), or now, plus the client index update job."""
         child, self.whoosh = self.whoosh, None
         if child is None:
-            return IndexChild.start(self.settings, state, edited, reporter, job)
+            return IndexChild.start(
+                self.settings, state, edited, reporter, job, standby=self.standby
+            )
         return child.add_client(self.settings, edited, job)
 
     # -- steps -----------------------------------------------------------------------------

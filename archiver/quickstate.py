@@ -13,7 +13,7 @@ import importlib
 import pickle
 import secrets
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.config import Settings
 from archiver.errors import LockedError
-from archiver.forked import ChildExit, Forked, failure
+from archiver.forked import ChildExit, Forked, Standby, failure
 from archiver.memory import no_gc
 from archiver.model import Article, Page
 from archiver.paths import atomic_write
@@ -399,11 +399,13 @@ class IndexChild:
         edited: Mapping[str, Article],
         reporter: Reporter,
         client: ClientJob | None = None,
+        standby: Standby | None = None,
     ) -> IndexChild | None:
         """Fork the children; None where forking is unavailable or unsafe (other threads).
 
         client: also update the client index from the edited articles, in a second child (its
-        result, the changed files, comes back through the pipe: see wait and ClientJob).
+        result, the changed files, comes back through the pipe: see wait and ClientJob);
+        standby: a Whoosh child forked earlier (whoosh_standby), to run the update instead.
         """
         if threading.active_count() > 1:
             return None
@@ -412,7 +414,11 @@ class IndexChild:
             _update_whoosh(settings, state, edited, reporter)
             return b""
 
-        child = Forked.start(work, collect=False)
+        if standby is not None and not standby.sent:
+            job = pickle.dumps((state.token, dict(edited)), protocol=pickle.HIGHEST_PROTOCOL)
+            child: Forked | None = standby.send(job)
+        else:
+            child = Forked.start(work, collect=False)
         if child is None:
             return None
         started = cls(child, state)
@@ -456,6 +462,27 @@ class IndexChild:
         self.child.stop()
         if self.client_child is not None:
             self.client_child.stop()
+
+
+def whoosh_standby(settings: Settings, reporter: Reporter) -> Standby | None:
+    """The Whoosh child of a fast build, forked before the build knows its edit (IndexChild
+    .start sends it): it imports the search index code and loads the fast-path state while
+    the parent scans the content and reads the edit, on a core that is idle until then."""
+
+    def ready() -> Callable[[bytes], bytes]:  # pragma: no cover - runs in the forked child
+        search_module("index")
+        state = load_state(settings.state_path)
+
+        def run(job: bytes) -> bytes:
+            token, edited = pickle.loads(job)  # from our own parent
+            if state is None or state.token != token:
+                raise ChildExit(_UNUSABLE)
+            _update_whoosh(settings, state, edited, reporter)
+            return b""
+
+        return run
+
+    return Standby.start(ready)
 
 
 def _update_whoosh(

@@ -251,6 +251,57 @@ def test_metadata_edit_updates_search(tmp_path: Path, taken: list[Any]) -> None:
     same_as_clean(settings, tmp_path)
 
 
+def _whoosh_hits(settings: Settings, field: str, word: str) -> list[str]:
+    """Slugs the Whoosh index finds for one word in one field."""
+    from whoosh.qparser import QueryParser
+
+    from archiver.search.index import open_index
+
+    ix = open_index(settings)
+    try:
+        with ix.searcher() as searcher:
+            query = QueryParser(field, ix.schema).parse(word)
+            return [hit["slug"] for hit in searcher.search(query)]
+    finally:
+        ix.close()
+
+
+def test_fresh_process_indexes_in_the_standby_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh build forks its Whoosh child before it knows the edit: body and title edits
+    are indexed by that child; a build with nothing to do ends it unused."""
+    from archiver.forked import Standby
+
+    settings = make(tmp_path / "archive")
+    sent: list[int] = []
+    cancelled: list[bool] = []
+    real_send, real_cancel = Standby.send, Standby.cancel
+
+    def send(self: Standby, job: bytes) -> Any:
+        sent.append(len(job))
+        return real_send(self, job)
+
+    def cancel(self: Standby) -> None:
+        cancelled.append(self.sent)
+        real_cancel(self)
+
+    monkeypatch.setattr(Standby, "send", send)
+    monkeypatch.setattr(Standby, "cancel", cancel)
+    _fresh(monkeypatch)
+    write(settings.content_path, 7, title="Zanzibarite found")
+    build(settings)
+    assert len(sent) == 1 and cancelled == [True]
+    assert _whoosh_hits(settings, "title", "zanzibarite") == ["a07"]
+    _fresh(monkeypatch)
+    write(settings.content_path, 9, "\nA quokkaesque sentence.\n")
+    build(settings)
+    assert len(sent) == 2 and _whoosh_hits(settings, "body", "quokkaesque") == ["a09"]
+    build(settings)  # nothing to do: the standby is ended unused
+    assert len(sent) == 2 and cancelled[-1] is False
+    same_as_clean(settings, tmp_path)
+
+
 def test_lazy_list_is_real_only_on_wanted_pages() -> None:
     from archiver.model import Article
 

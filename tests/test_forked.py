@@ -1,0 +1,96 @@
+"""Forked children: a job's result or its one-line failure comes back; a standby child gets
+ready before its job is known, runs it when sent, and ends without a trace when cancelled."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import BuildError
+from archiver.forked import Forked, Standby, failure
+
+
+def test_forked_work_returns_its_bytes() -> None:
+    child = Forked.start(lambda: b"done " + str(os.getpid()).encode())
+    assert child is not None
+    code, data = child.wait()
+    assert code == 0
+    assert data.startswith(b"done ") and data != f"done {os.getpid()}".encode()
+
+
+def test_forked_failure_is_one_line() -> None:
+    def work() -> bytes:
+        raise ValueError("bad\nthing happened")
+
+    child = Forked.start(work)
+    assert child is not None
+    code, data = child.wait()
+    assert code != 0
+    error = failure(code, data, "search index update")
+    assert isinstance(error, BuildError)
+    assert str(error) == "search index update failed: bad thing happened"
+
+
+def _ready(log: Path) -> Callable[[], Callable[[bytes], bytes]]:
+    """A standby that records when it got ready and doubles the job it is sent."""
+
+    def ready() -> Callable[[bytes], bytes]:
+        log.write_text("ready")
+        return lambda job: job * 2
+
+    return ready
+
+
+def test_standby_gets_ready_before_its_job_and_runs_it(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    standby = Standby.start(_ready(log))
+    assert standby is not None
+    deadline = time.monotonic() + 10
+    while not log.exists() and time.monotonic() < deadline:  # ready before any job is sent
+        time.sleep(0.01)
+    assert log.read_text() == "ready"
+    child = standby.send(b"ab")
+    standby.cancel()  # a no-op once sent: the child is the caller's to wait for
+    assert child.wait() == (0, b"abab")
+
+
+def test_a_large_job_reaches_the_standby_whole(tmp_path: Path) -> None:
+    standby = Standby.start(_ready(tmp_path / "log"))
+    assert standby is not None
+    job = os.urandom(300_000)  # larger than a pipe's buffer
+    code, data = standby.send(job).wait()
+    assert code == 0 and data == job * 2
+
+
+def test_a_cancelled_standby_ends_at_once(tmp_path: Path) -> None:
+    def slow() -> Callable[[bytes], bytes]:
+        time.sleep(30)  # e.g. still importing when the build turns out to need no index
+        raise AssertionError("never reached")
+
+    standby = Standby.start(slow)
+    assert standby is not None
+    pid = standby.child.pid
+    started = time.monotonic()
+    standby.cancel()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+    standby.cancel()  # twice is harmless
+
+
+def test_a_standby_failure_comes_back_as_one_line() -> None:
+    def ready() -> Callable[[bytes], bytes]:
+        def run(job: bytes) -> bytes:
+            raise OSError(f"cannot index {job.decode()}")
+
+        return run
+
+    standby = Standby.start(ready)
+    assert standby is not None
+    code, data = standby.send(b"that").wait()
+    assert code != 0
+    assert str(failure(code, data, "search index update")).endswith("cannot index that")
