@@ -8,7 +8,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,15 +78,23 @@ def scan_content(content_dir: Path) -> dict[str, tuple[int, int]]:
     return {"/".join(parts): (mtime, size) for parts, mtime, size in found}
 
 
-def parse_files(content_dir: Path, items: list[tuple[str, int, int]]) -> list[Parsed]:
-    """Read, validate and render a chunk of content files (runs in worker processes)."""
-    return [parse_file(content_dir, rel, mtime, size) for rel, mtime, size in items]
+def parse_files(
+    content_dir: Path,
+    items: list[tuple[str, int, int]],
+    known: Mapping[str, str] | None = None,
+) -> list[Parsed]:
+    """Read, validate and render a chunk of content files (runs in worker processes).
+
+    known: body Markdown -> its HTML, rendered before (a front matter edit renders nothing).
+    """
+    return [parse_file(content_dir, rel, mtime, size, known) for rel, mtime, size in items]
 
 
-def parse_file(content_dir: Path, rel: str, mtime_ns: int, size: int) -> Parsed:
+def parse_file(
+    content_dir: Path, rel: str, mtime_ns: int, size: int, known: Mapping[str, str] | None = None
+) -> Parsed:
     """One content file -> Parsed; every problem becomes the error reason, never an exception."""
     from archiver import content  # here: a build with nothing to do never parses
-    from archiver.markup import render_markdown
 
     path = content_dir.joinpath(*rel.split("/"))
     try:
@@ -96,7 +104,12 @@ def parse_file(content_dir: Path, rel: str, mtime_ns: int, size: int) -> Parsed:
     sha = hashlib.sha256(data).hexdigest()
     try:
         article = content.parse_article(data.decode("utf-8"), path)
-        return Parsed(rel, mtime_ns, size, sha, article, render_markdown(article.body), None)
+        html = None if known is None else known.get(article.body)
+        if html is None:
+            from archiver.markup import render_markdown
+
+            html = render_markdown(article.body)
+        return Parsed(rel, mtime_ns, size, sha, article, html, None)
     except UnicodeDecodeError:
         reason = "not valid UTF-8"
     except ContentError as exc:

@@ -156,7 +156,7 @@ class QuickBuild:
         state = load_state(self.settings.state_path)
         if state is None or state.token != previous.quick:
             return None
-        parsed = parse_files(self.content_dir, todo)
+        parsed = parse_files(self.content_dir, todo, self._known_bodies([r for r, _, _ in todo]))
         meta = False
         for item in parsed:
             slug = state.slugs.get(item.rel)
@@ -169,6 +169,22 @@ class QuickBuild:
                 return None
             meta = meta or links[0] != external_digest(item.article)
         return Edit(parsed, touched, state, meta)
+
+    def _known_bodies(self, rels: list[str]) -> dict[str, str]:
+        """Body Markdown -> HTML of the changed files as the last build read them (from the
+        content cache): an edit of the front matter alone need not render the body again."""
+        cache = open_cache(self.settings.state_path)
+        try:
+            rows = cache.rows_of(rels)
+            was = {
+                row.sha: row.article
+                for rel, row in rows.items()
+                if row.article is not None and row.sha == self.previous.content[rel][2]
+            }
+            html = cache.bodies(was)
+        finally:
+            cache.close()
+        return {pickle.loads(was[sha]).body: text for sha, text in html.items()}
 
     def remember_parsed(self, edit: Edit, scanned_ns: int) -> None:
         """Put the edited files' parses and the touched files' times in the content cache."""

@@ -302,6 +302,31 @@ def test_fresh_process_indexes_in_the_standby_child(
     same_as_clean(settings, tmp_path)
 
 
+def test_front_matter_edit_renders_no_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[Any]
+) -> None:
+    """The edited file's body HTML comes from the content cache when its body is unchanged."""
+    import archiver.markup as markup
+
+    settings = make(tmp_path / "archive")
+    rendered: list[str] = []
+    real = markup.render_markdown
+
+    def render(text: str) -> str:
+        rendered.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markup, "render_markdown", render)
+    write(settings.content_path, 7, title="Harbour storm treaty anew")
+    build(settings)
+    assert taken[-1] is not None and rendered == []
+    same_as_clean(settings, tmp_path)
+    rendered.clear()
+    write(settings.content_path, 7, "\nA changed body.\n", title="Harbour storm treaty anew")
+    build(settings)
+    assert len(rendered) == 1 and "A changed body." in rendered[0]
+
+
 def test_lazy_list_is_real_only_on_wanted_pages() -> None:
     from archiver.model import Article
 
