@@ -195,7 +195,7 @@ class _Build:
         an edit the fast path may take (its imports overlap the scan on the other core)."""
         if not self.previous.quick:
             return None
-        return whoosh_standby(self.settings, self.reporter)
+        return whoosh_standby(self.settings, self.reporter, self.previous.outputs.keys())
 
     def _fingerprint(self) -> str:
         """Read the theme, originals and settings; the fingerprint of everything but content."""

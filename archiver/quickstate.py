@@ -464,18 +464,25 @@ class IndexChild:
             self.client_child.stop()
 
 
-def whoosh_standby(settings: Settings, reporter: Reporter) -> Standby | None:
+def whoosh_standby(
+    settings: Settings, reporter: Reporter, outputs: Collection[str]
+) -> Standby | None:
     """The Whoosh child of a fast build, forked before the build knows its edit (IndexChild
-    .start sends it): it imports the search index code and loads the fast-path state while
-    the parent scans the content and reads the edit, on a core that is idle until then."""
+    .start sends it): it imports the search index code, loads the fast-path state and checks
+    that the site holds exactly the files the last build wrote (outputs) while the parent
+    scans the content and reads the edit, on a core that is idle until then. A damaged site
+    ends it as an unusable snapshot does: the parent then runs the normal build."""
 
     def ready() -> Callable[[bytes], bytes]:  # pragma: no cover - runs in the forked child
+        from archiver.writer import site_files
+
+        intact = site_files(settings.output_path) == outputs
         search_module("index")
         state = load_state(settings.state_path)
 
         def run(job: bytes) -> bytes:
             token, edited = pickle.loads(job)  # from our own parent
-            if state is None or state.token != token:
+            if state is None or state.token != token or not intact:
                 raise ChildExit(_UNUSABLE)
             _update_whoosh(settings, state, edited, reporter)
             return b""

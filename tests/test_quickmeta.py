@@ -300,6 +300,13 @@ def test_fresh_process_indexes_in_the_standby_child(
     build(settings)  # nothing to do: the standby is ended unused
     assert len(sent) == 2 and cancelled[-1] is False
     same_as_clean(settings, tmp_path)
+    # the standby checks the site: a missing page sends the edit to the normal build
+    (settings.output_path / "tags" / "index.html").unlink()
+    _fresh(monkeypatch)
+    write(settings.content_path, 7, title="Zanzibarite found again")
+    _, rendered = build(settings)
+    assert len(sent) == 3 and "tags/index.html" in rendered
+    same_as_clean(settings, tmp_path)
 
 
 def test_front_matter_edit_renders_no_markdown(
