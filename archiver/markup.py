@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import threading
@@ -87,12 +88,19 @@ def convert_markdown(text: str) -> str:
 _PLAIN_ASCII = re.compile("[^\n \"$%'-)+-;=?-Z^a-z]")
 """Outside the ASCII characters no Markdown rule, sanitiser rule or post-processing step touches:
 markup (\\ ` * _ [ ] { } < > & ! | ~ #), tabs and control characters."""
-_PLAIN_TEXT = re.compile(
-    "[^\n \"$%'-)+-;=?-Z^a-z\xa1-\u2027\u202a-\ud7ff\uf900-\ufdcf\ufdf0-\ufefe\uff00-\ufffd"
-    "\U00010000-\U000effff]"
-)
-"""The same, plus the non-ASCII characters outside NBSP, line separators, private-use marks,
-surrogates and non-characters (anything that any stage might treat specially)."""
+
+
+@functools.cache
+def _plain_text() -> re.Pattern[str]:
+    """_PLAIN_ASCII plus the non-ASCII characters outside NBSP, line separators, private-use
+    marks, surrogates and non-characters (anything that any stage might treat specially);
+    compiled on first use: a large Unicode class is slow to compile, ASCII text never needs it."""
+    return re.compile(
+        "[^\n \"$%'-)+-;=?-Z^a-z\xa1-\u2027\u202a-\ud7ff\uf900-\ufdcf\ufdf0-\ufefe\uff00-\ufffd"
+        "\U00010000-\U000effff]"
+    )
+
+
 _PLAIN_LINE_START = re.compile(r"\n(?:[ \-+=>*#]|\d+[.)])")
 """A line start that could open a block: indent, list, quote, heading, setext underline, rule."""
 _BLANK_LINES = re.compile(r"\n{2,}")
@@ -106,7 +114,7 @@ def plain_paragraphs(text: str) -> str | None:
     result is byte-identical to convert_markdown (tests/test_markup.py compares the two on
     corpora and adversarial strings). About 20x cheaper: most ingested bodies are like this.
     """
-    chars = _PLAIN_ASCII if text.isascii() else _PLAIN_TEXT
+    chars = _PLAIN_ASCII if text.isascii() else _plain_text()
     if chars.search(text) or " \n" in text or text.endswith(" "):
         return None
     if _PLAIN_LINE_START.search("\n" + text):
@@ -153,9 +161,14 @@ _EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|`+|~~)")
 _RULE = re.compile(r"^[ \t]{0,3}(?:[-*_][ \t]*){3,}$", re.M)
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_CJK = re.compile(
-    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
-)
+
+
+@functools.cache
+def _cjk() -> re.Pattern[str]:
+    """CJK characters (compiled on first use, as _plain_text)."""
+    return re.compile(
+        r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+    )
 
 
 def plain_text(markdown_text: str, *, paragraphs: bool = False) -> str:
@@ -204,10 +217,10 @@ def read_minutes(words: int, cjk: int, *, wpm: int = 230, cjk_cpm: int = 500) ->
 
 def text_size(text: str) -> tuple[int, int]:
     """(words, CJK characters) of a text; CJK characters are not counted as words."""
-    if text.isascii() or not _CJK.search(text):
+    if text.isascii() or not _cjk().search(text):
         return len(text.split()), 0
-    cjk = len(_CJK.findall(text))
-    return len(_CJK.sub(" ", text).split()), cjk
+    cjk = len(_cjk().findall(text))
+    return len(_cjk().sub(" ", text).split()), cjk
 
 
 def html_text(fragment: str) -> str:
