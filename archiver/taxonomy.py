@@ -89,31 +89,48 @@ def group_terms(
 
     A term's name is its spelling used by the most articles (ties: the smallest string).
     """
-    members: dict[str, list[Article]] = defaultdict(list)
-    spellings: dict[str, list[str]] = defaultdict(list)  # per key: each article's first spelling
+    by_name: dict[str, list[Article]] = {}  # grouped by spelling first: keys are then few
     for article in ordered:
-        names = tuple(names_of(article))
-        if len(names) == 1:  # most sources and authors, many tags: no duplicate to skip
-            name = names[0]
-            key = _key(name)
-            if key:
-                members[key].append(article)
-                spellings[key].append(name)
-            continue
-        seen: set[str] = set()
-        for name in names:
-            key = _key(name)
-            if key and key not in seen:
-                seen.add(key)
-                members[key].append(article)
-                spellings[key].append(name)
+        for name in names_of(article):
+            found = by_name.get(name)
+            if found is None:
+                by_name[name] = [article]
+            elif found[-1] is not article:  # a name given twice by one article counts once
+                found.append(article)
+    spelt: dict[str, list[str]] = {}
+    for name in by_name:
+        key = _key(name)
+        if key:
+            spelt.setdefault(key, []).append(name)
+    position: dict[int, int] = {}
     taken: set[str] = set(RESERVED_TERM_SLUGS)
     out: TermMap = {}
-    for key in sorted(members):
-        name = _most_used(spellings[key])
+    for key in sorted(spelt):
+        names = spelt[key]
+        if len(names) == 1:  # one spelling (almost every term)
+            name, members = names[0], by_name[names[0]]
+        else:
+            if not position:
+                position = {id(a): i for i, a in enumerate(ordered)}
+            name, members = _spellings(key, names, by_name, names_of, position)
         slug = _unique(term_slug(name), taken)
-        out[Term(key=key, name=name, slug=slug)] = tuple(members[key])
+        out[Term(key=key, name=name, slug=slug)] = tuple(members)
     return out
+
+
+def _spellings(
+    key: str,
+    names: list[str],
+    by_name: dict[str, list[Article]],
+    names_of: Callable[[Article], Iterable[str]],
+    position: dict[int, int],
+) -> tuple[str, list[Article]]:
+    """The name and articles of a term spelt several ways: every article once, in order;
+    the name is the spelling most articles give first."""
+    merged = {id(a): a for name in names for a in by_name[name]}
+    members = sorted(merged.values(), key=lambda a: position[id(a)])
+    first = [next(n for n in names_of(a) if _key(n) == key) for a in members]
+    return _most_used(first), members
 
 
 def _most_used(names: list[str]) -> str:

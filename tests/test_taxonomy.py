@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import random
+from collections import Counter
 from typing import Any
 
 import pytest
 
-from archiver.model import Article
+from archiver.model import Article, Term, term_key, term_slug
 from archiver.taxonomy import build_archive, group_terms, sort_articles
 
 
@@ -144,3 +146,51 @@ def test_build_archive_leaves_the_garbage_collector_as_it_found_it() -> None:
             assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def _reference_terms(ordered: list[Article]) -> list[tuple[Term, tuple[Article, ...]]]:
+    """group_terms by its definition, article by article: each term's articles in order (once
+    each), its name the spelling most articles give first (ties: the smallest), its slug the
+    first free of slug, slug-2 ... in key order."""
+    members: dict[str, list[Article]] = {}
+    firsts: dict[str, list[str]] = {}
+    for article in ordered:
+        seen: set[str] = set()
+        for name in article.tags:
+            key = term_key(name)
+            if key and key not in seen:
+                seen.add(key)
+                members.setdefault(key, []).append(article)
+                firsts.setdefault(key, []).append(name)
+    taken = {"index", "page"}
+    out = []
+    for key in sorted(members):
+        counts = Counter(firsts[key])
+        name = min(counts, key=lambda n: (-counts[n], n))
+        slug, n = term_slug(name), 2
+        while slug in taken:
+            slug, n = f"{term_slug(name)}-{n}", n + 1
+        taken.add(slug)
+        out.append((Term(key=key, name=name, slug=slug), tuple(members[key])))
+    return out
+
+
+def _tags(rng: random.Random, spellings: list[str]) -> tuple[str, ...]:
+    """Up to five names drawn from spellings (repeats allowed)."""
+    return tuple(rng.choice(spellings) for _ in range(rng.randint(0, 5)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_group_terms_matches_its_definition(seed: int) -> None:
+    """Spellings that differ in case or accents, names repeated within an article, names
+    with no key, names whose slugs collide or are reserved."""
+    spellings = [
+        "Énergie", "energie", "ENERGIE", "Oceans", "oceans", "Océans", "Page", "index",
+        "a", "A", "", "  ", "Ünïcode", "unicode", "Tag-1", "tag 1", "x", "X", "Index",
+    ]  # fmt: skip
+    rng = random.Random(seed)
+    ordered = [
+        Article(title=str(n), slug=f"s{n:03d}", body="", tags=_tags(rng, spellings))
+        for n in range(rng.randint(1, 60))
+    ]
+    assert list(group_terms(ordered, lambda a: a.tags).items()) == _reference_terms(ordered)
