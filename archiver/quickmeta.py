@@ -243,7 +243,7 @@ class _Plan:
     def archive(self) -> Archive | None:
         """The new archive: every list real where a wanted page reads it (None: a year or
         month page would appear or disappear)."""
-        from archiver.taxonomy import Archive, by_month
+        from archiver.taxonomy import Archive, by_month, undated_articles
 
         per, ordered = self.settings.per_page, self.ordered
         places = {self.position[s] for s in self.new}
@@ -267,7 +267,7 @@ class _Plan:
             sources=self.terms["sources"],
             authors=self.terms["authors"],
             years=lazy_years,  # type: ignore[arg-type]
-            undated=tuple(a for a in ordered if not dated(a)),
+            undated=undated_articles(ordered),
             related=self.related,
             newer={s: (slugs[i - 1] if i > 0 else None) for i, s in enumerate(slugs)},
             older={s: (slugs[i + 1] if i + 1 < len(slugs) else None) for i, s in enumerate(slugs)},

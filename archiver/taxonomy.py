@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from archiver.memory import no_gc
-from archiver.model import Article, Term, term_key, term_slug
+from archiver.model import Article, Term, as_datetime, term_key, term_slug
 
 RESERVED_TERM_SLUGS = frozenset({"index", "page"})
 """Term slugs that would collide with the index page or pagination folders."""
@@ -74,7 +75,7 @@ def build_archive(articles: Sequence[Article], *, related_count: int = 5) -> Arc
         sources=group_terms(ordered, lambda a: (a.source,) if a.source else ()),
         authors=group_terms(ordered, lambda a: a.authors),
         years=by_month(ordered),
-        undated=tuple(a for a in ordered if a.published is None and a.archived is None),
+        undated=undated_articles(ordered),
         related=related_articles(ordered, count=related_count),
         newer={s: (slugs[i - 1] if i > 0 else None) for i, s in enumerate(slugs)},
         older={s: (slugs[i + 1] if i + 1 < len(slugs) else None) for i, s in enumerate(slugs)},
@@ -152,14 +153,44 @@ def _unique(slug: str, taken: set[str]) -> str:
 
 
 def by_month(ordered: Sequence[Article]) -> dict[int, dict[int, tuple[Article, ...]]]:
-    """Year -> month -> articles (newest first), dated articles only."""
-    years: dict[int, dict[int, list[Article]]] = {}
-    for article in ordered:
-        if article.published is None and article.archived is None:
-            continue
-        when = article.sort_date
-        years.setdefault(when.year, {}).setdefault(when.month, []).append(article)
-    return {y: {m: tuple(a) for m, a in months.items()} for y, months in years.items()}
+    """Year -> month -> articles (newest first), dated articles only.
+
+    ordered is newest first (sort_articles), so each month's articles are one run of it,
+    found by bisection; only the run holding the epoch (where undated articles sort) is
+    filtered.
+    """
+    years: dict[int, dict[int, tuple[Article, ...]]] = {}
+    start, end = 0, len(ordered)
+    while start < end:
+        when = ordered[start].sort_date
+        first = dt.datetime(when.year, when.month, 1, tzinfo=dt.UTC).timestamp()
+        stop = bisect_right(ordered, -first, lo=start, key=_newest_first)
+        run = ordered[start:stop]
+        if (when.year, when.month) == (_EPOCH.year, _EPOCH.month):
+            run = [a for a in run if a.published is not None or a.archived is not None]
+        if run:
+            years.setdefault(when.year, {})[when.month] = tuple(run)
+        start = stop
+    return years
+
+
+def undated_articles(ordered: Sequence[Article]) -> tuple[Article, ...]:
+    """The articles with neither a published nor an archived date (ordered newest first:
+    they sort at the epoch, in one run found by bisection)."""
+    epoch = -_EPOCH.timestamp()
+    run = ordered[bisect_left(ordered, epoch, key=_newest_first) : bisect_right(
+        ordered, epoch, key=_newest_first
+    )]  # fmt: skip
+    return tuple(a for a in run if a.published is None and a.archived is None)
+
+
+_EPOCH = as_datetime(None)
+"""Where an undated article sorts."""
+
+
+def _newest_first(article: Article) -> float:
+    """A key ascending along newest-first order (for bisection)."""
+    return -article.sort_date.timestamp()
 
 
 def _features(article: Article) -> list[str]:

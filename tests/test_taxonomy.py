@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from archiver.model import Article, Term, term_key, term_slug
-from archiver.taxonomy import build_archive, group_terms, sort_articles
+from archiver.taxonomy import (
+    build_archive,
+    by_month,
+    group_terms,
+    sort_articles,
+    undated_articles,
+)
 
 
 def art(slug: str, day: int | None, title: str = "", **kw: Any) -> Article:
@@ -194,3 +200,38 @@ def test_group_terms_matches_its_definition(seed: int) -> None:
         for n in range(rng.randint(1, 60))
     ]
     assert list(group_terms(ordered, lambda a: a.tags).items()) == _reference_terms(ordered)
+
+
+def _dated_article(rng: random.Random, n: int) -> Article:
+    """Undated, dated at the epoch, around month boundaries, before 1970, or archived only."""
+    kind = rng.randrange(6)
+    when: dt.date | dt.datetime | None = None
+    if kind == 1:
+        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    elif kind == 2:
+        when = dt.datetime(2024, rng.randint(1, 12), 1, tzinfo=dt.UTC) - dt.timedelta(
+            microseconds=rng.choice([0, 1])
+        )
+    elif kind == 3:
+        when = dt.date(1969, 12, rng.randint(30, 31))
+    elif kind == 4:
+        when = dt.datetime(2023, 6, 30, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    archived = dt.datetime(2025, 1, 2, tzinfo=dt.UTC) if kind == 5 else None
+    return Article(title=str(n), slug=f"s{n:03d}", body="", published=when, archived=archived)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_months_and_undated_match_their_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    ordered = sort_articles(_dated_article(rng, n) for n in range(rng.randint(0, 80)))
+    years: dict[int, dict[int, list[Article]]] = {}
+    for article in ordered:
+        if article.published is not None or article.archived is not None:
+            when = article.sort_date
+            years.setdefault(when.year, {}).setdefault(when.month, []).append(article)
+    expected = {y: {m: tuple(a) for m, a in months.items()} for y, months in years.items()}
+    found = by_month(ordered)
+    assert found == expected
+    assert [list(m) for m in found.values()] == [list(m) for m in expected.values()]  # order
+    undated = tuple(a for a in ordered if a.published is None and a.archived is None)
+    assert undated_articles(ordered) == undated
