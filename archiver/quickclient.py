@@ -6,18 +6,24 @@ keeps its id. So only the terms of the documents whose id changed (or whose word
 have different doc-id lists: those are decoded, renumbered and encoded again, every other
 term's encoded lists are kept, exactly as search.client's edited-only update keeps them. The
 files are then made by the same function as a full update, from a state equal to the one the
-full update would save (tests compare the bytes with a clean build).
+full update would save (tests compare the bytes with a clean build). It reads no body but
+the edited articles' (ordered may come from a snapshot without bodies), and the tags and
+sources facets are updated from the docs that moved or changed.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
+import operator
+import pickle
 import re
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, chain, groupby, islice, repeat
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
@@ -38,10 +44,24 @@ class MovedClientJob(ClientJob):
         """The changed files and every path; None: not applicable (the caller does it)."""
         if self.ordered is None:
             return super().run(settings, edited)
+        result = self.bodiless(settings, edited)
+        return self.full(settings, self.ordered) if result is None else result
+
+    def bodiless(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
+        """client_pages_moved, which reads no body but the edited articles' (ordered may lack
+        them); None: not applicable (full then needs every body)."""
+        if self.ordered is None:
+            return super().bodiless(settings, edited)
         if search_module("client") is None:
             return {}, set()
-        pages = client_pages(self.ordered, edited, settings, self.generation, self.new_generation)
-        return changed_files(pages, self.outputs)
+        pages = client_pages_moved(
+            self.ordered,
+            edited,
+            settings,
+            generation=self.generation,
+            new_generation=self.new_generation,
+        )
+        return None if pages is None else changed_files(pages, self.outputs)
 
     def here(
         self, settings: Settings, edited: Mapping[str, Article], ordered: Sequence[Article]
@@ -53,24 +73,6 @@ class MovedClientJob(ClientJob):
             result = replace(self, ordered=ordered).run(settings, edited)
         assert result is not None  # an update from every article always applies
         return result
-
-
-def client_pages(
-    ordered: Sequence[Article],
-    edited: Mapping[str, Article],
-    settings: Settings,
-    generation: str,
-    new_generation: str,
-) -> list[Page]:
-    """Every client index file: client_pages_moved, else search.client's full update."""
-    pages = client_pages_moved(
-        ordered, edited, settings, generation=generation, new_generation=new_generation
-    )
-    if pages is None:
-        client = search_module("client")
-        assert client is not None  # the caller checked
-        pages = client.client_pages(ordered, settings, generation=new_generation)
-    return pages
 
 
 @no_gc()  # the state's ~10^5 long-lived objects: collections would only rescan them
@@ -96,14 +98,14 @@ def client_pages_moved(
     previous = load_state(settings.state_path, generation)
     if previous is None or not generation or previous.generation != generation:
         return None
-    docs, dates = client._ordered_with_dates(ordered)
-    order = [a.slug for a in docs]
-    if len(order) != len(previous.order) or set(order) != previous.docs.keys():
+    placed = _placed(ordered, edited, previous)
+    if placed is None:
         return None
+    docs, years = placed
+    order = [a.slug for a in docs]
     state = ClientState(
-        order=order, docs=dict(previous.docs), years=client._years(dates),
-        generation=new_generation,
-    )  # fmt: skip
+        order=order, docs=dict(previous.docs), years=years, generation=new_generation
+    )
     changed = [a for s, a in edited.items() if previous.docs[s][0] != fingerprint(a)]
     for article in changed:
         entry = client._doc_entry(article)
@@ -118,12 +120,118 @@ def client_pages_moved(
         if old_words.keys() != wanted:
             return None
         touched = _renumber(state, previous, fresh, old_words)
-        facets = client._cached_facets(state, previous, docs)
+        facets = _moved_facets(state, previous, docs, _span(order, previous.order, changed))
+        if facets is None:
+            facets = client._cached_facets(state, previous, docs)
         pages = client._index_files(state, previous, facets, touched, settings.pretty_urls)
         client.keep_words(settings, state, store, fresh)
     finally:
         store.close()
     return sorted(pages, key=lambda p: p.path)
+
+
+def _placed(
+    ordered: Sequence[Article], edited: Mapping[str, Article], previous: ClientState
+) -> tuple[Sequence[Article], list[list[int]]] | None:
+    """ordered when it is in doc-id order (client.ordered's), checked from the previous order
+    where only the edited articles may have moved, and its year ranges; None: not so."""
+    order = [a.slug for a in ordered]
+    if len(order) != len(previous.order) or set(order) != previous.docs.keys():
+        return None
+    if [s for s in order if s not in edited] != [s for s in previous.order if s not in edited]:
+        return None  # the others keep their (sorted) order: the edited ones must fit in
+    for doc in (d for d, slug in enumerate(order) if slug in edited):
+        here = _doc_key(ordered[doc])
+        if doc > 0 and not _doc_key(ordered[doc - 1]) < here:
+            return None
+        if doc + 1 < len(order) and not here < _doc_key(ordered[doc + 1]):
+            return None
+    runs = chain.from_iterable(repeat(year, count) for year, _, count in previous.years)
+    year_of = dict(zip(previous.order, runs, strict=True))
+    year_of.update((slug, article.sort_date.year) for slug, article in edited.items())
+    years: list[list[int]] = []
+    start = 0
+    for year, group in groupby(map(year_of.__getitem__, order)):
+        count = sum(1 for _ in group)
+        years.append([year, start, count])
+        start += count
+    return ordered, years
+
+
+def _doc_key(article: Article) -> tuple[float, str]:
+    """client.ordered's sort key."""
+    return (-article.sort_date.timestamp(), article.slug)
+
+
+def _span(order: list[str], was: list[str], changed: Sequence[Article]) -> tuple[int, int]:
+    """The first and last doc ids (inclusive) whose article changed or moved; (0, -1): none."""
+    ids = [doc for doc, (slug, old) in enumerate(zip(order, was, strict=True)) if slug != old]
+    where = {a.slug for a in changed}
+    ids += [doc for doc, slug in enumerate(order) if slug in where]
+    return (min(ids), max(ids)) if ids else (0, -1)
+
+
+FacetData = tuple[list[str], str, list[str], list[str]]
+
+
+def _moved_facets(
+    state: ClientState, previous: ClientState, docs: Sequence[Article], span: tuple[int, int]
+) -> tuple[str, FacetData] | None:
+    """client._cached_facets from the previous facets, where only the docs within span
+    changed (place, source or tags); None: not applicable (a source appeared or went, ...)."""
+    from archiver.search.client import _SOURCE_CHARS, _memo
+    from archiver.search.clientcodec import encode_ids
+
+    if previous.facets is None:
+        return None
+    lo, hi = span
+    if hi < lo:
+        state.facets = previous.facets
+        return state.facets
+    sources, src, tags, lists = previous.facets[1]
+    term_key = _memo({})
+    inside = docs[lo : hi + 1]
+    if len(sources) >= len(_SOURCE_CHARS):
+        return None
+    index = {term_key(name): i for i, name in enumerate(sources)}
+    chars: list[str] = []
+    for article in inside:  # every source spelled as listed, and as many docs per source
+        found = index.get(term_key(article.source)) if article.source else -1
+        if found is None or (found >= 0 and sources[found] != article.source):
+            return None
+        chars.append(_SOURCE_CHARS[found] if found >= 0 else "-")
+    if sorted(chars) != sorted(src[lo : hi + 1]):
+        return None
+    held: dict[str, list[int]] = {}
+    for doc, article in enumerate(inside, lo):
+        for key in dict.fromkeys(map(term_key, article.tags)):
+            held.setdefault(key, []).append(doc)
+    entries: list[tuple[int, str, str, str]] = []  # count, key, name, encoded ids
+    for name, text in zip(tags, lists, strict=True):
+        key = term_key(name)
+        ids, now = _decode(text), held.pop(key, [])
+        start, end = bisect.bisect_left(ids, lo), bisect.bisect_right(ids, hi)
+        if ids[start:end] != now:
+            ids = [*ids[:start], *now, *ids[end:]]
+            text = encode_ids(ids, len(docs))
+        if ids:  # the first holder's spelling names it (unchanged before the span)
+            named = name if ids[0] < lo else _spelling(docs[ids[0]], key, term_key)
+            entries.append((len(ids), key, named, text))
+    for key, now in held.items():  # tags new to the archive
+        entries.append(
+            (len(now), key, _spelling(docs[now[0]], key, term_key), encode_ids(now, len(docs)))
+        )
+    entries.sort(key=lambda e: (-e[0], e[1]))
+    listed = pickle.dumps([(a.source, a.tags) for a in docs], protocol=pickle.HIGHEST_PROTOCOL)
+    key = hashlib.sha256(listed).hexdigest()  # as client._cached_facets's (equal states)
+    src = src[:lo] + "".join(chars) + src[hi + 1 :]
+    state.facets = (key, (sources, src, [e[2] for e in entries], [e[3] for e in entries]))
+    return state.facets
+
+
+def _spelling(article: Article, key: str, term_key: Callable[[str], str]) -> str:
+    """The article's first tag with this key."""
+    return next(tag for tag in article.tags if term_key(tag) == key)
 
 
 def _renumber(
@@ -139,26 +247,36 @@ def _renumber(
     order, was = state.order, previous.order
     total = len(order)
     new_id = {slug: doc for doc, slug in enumerate(order)}
-    gone = {doc for doc, slug in enumerate(was) if slug in old_words}  # taken out (old ids)
-    now = {new_id[s]: kind_map(fresh.get(s, words)) for s, words in old_words.items()}
-    touched: set[str] = set()
+    old_id = {slug: doc for doc, slug in enumerate(was) if slug in old_words}
+    gone = set(old_id.values())  # taken out (old ids)
+    taken: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)  # (old id, list)
+    put: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)  # (new id, list)
     for slug, words in old_words.items():
-        touched.update(kind_map(words))
-        touched.update(now[new_id[slug]])
-    span = (min(gone | now.keys()), max(gone | now.keys())) if gone else (0, -1)
-    encoded, sizes, terms = dict(previous.encoded), dict(previous.sizes), list(previous.terms)
+        doc = new_id[slug]
+        for word, kind in kind_map(words).items():
+            taken[word].append((old_id[slug], kind))
+        for word, kind in kind_map(fresh.get(slug, words)).items():
+            put[word].append((doc, kind))
+    # a term whose docs taken out come back with the same ids and lists keeps its lists
+    touched = {t for t in taken.keys() | put.keys() if sorted(taken[t]) != sorted(put[t])}
+    ids = gone | {new_id[slug] for slug in old_words}
+    span = (min(ids), max(ids)) if ids else (0, -1)
+    encoded, terms = dict(previous.encoded), list(previous.terms)
     for term in sorted(touched):
         existed = term in encoded
+        lost: tuple[list[int], list[int], list[int]] = ([], [], [])
         added: tuple[list[int], list[int], list[int]] = ([], [], [])
-        for doc, kinds in now.items():  # put back (new ids)
-            if term in kinds:
-                added[kinds[term]].append(doc)
+        for doc, kind in taken[term]:  # taken out (old ids)
+            lost[kind].append(doc)
+        for doc, kind in sorted(put[term]):  # put back (new ids)
+            added[kind].append(doc)
         lists = encoded.get(term, "  ").split(" ")
         redone = [
-            relist(x, span, gone, sorted(a), total) for x, a in zip(lists, added, strict=True)
+            x if sorted(out) == back else relist(x, span, set(out), back, total)
+            for x, out, back in zip(lists, lost, added, strict=True)
         ]
-        put_term(encoded, sizes, terms, term, " ".join(redone) if any(redone) else "", existed)
-    state.sizes, state.encoded, state.terms = sizes, encoded, terms
+        put_term(encoded, terms, term, " ".join(redone) if any(redone) else "", existed)
+    state.encoded, state.terms = encoded, terms
     return touched
 
 
@@ -183,10 +301,43 @@ def relist(text: str, span: tuple[int, int], gone: set[int], added: list[int], t
             middle = "".join(_BITS[v] for v in flags)
             body = body.ljust(last + 1, "A")
             return "!" + (body[:first] + middle + body[last + 1 :]).rstrip("A")
+    if text and not text.startswith("!"):
+        spliced = _gaps_spliced(text, span, gone, added, total)
+        if spliced is not None:
+            return spliced
     ids = _decode(text)
     start, end = bisect.bisect_left(ids, lo), bisect.bisect_right(ids, hi)
     middle_ids = sorted([d for d in ids[start:end] if d not in gone] + added)
     return encode_ids([*ids[:start], *middle_ids, *ids[end:]], total)
+
+
+def _gaps_spliced(
+    text: str, span: tuple[int, int], gone: set[int], added: list[int], total: int
+) -> str | None:
+    """relist of gap codes that stay gap codes: only the codes of the ids within span and of
+    the first id after it are made again, the text around them is kept; None: not so."""
+    from archiver.search.clientcodec import _GAPS
+
+    if total >= len(_GAPS):  # gaps may need longer codes than _GAPS holds
+        return None
+    tokens = _GAP_TOKEN.findall(text)
+    try:
+        ids = list(accumulate(map(_gap_values().__getitem__, tokens), initial=-1))
+    except KeyError:  # a gap of 2**15 or more
+        return None
+    lo, hi = span  # ids[k + 1] is the id of tokens[k]
+    start, end = bisect.bisect_left(ids, lo, 1) - 1, bisect.bisect_right(ids, hi, 1) - 1
+    middle = sorted([d for d in ids[start + 1 : end + 1] if d not in gone] + added)
+    if (len(tokens) - (end - start) + len(middle)) * 6 > total + 6:
+        return None  # a bitmap now
+    after = [ids[end + 1]] if end < len(tokens) else []
+    new_ids = [ids[start], *middle, *after]
+    gaps = map(operator.sub, new_ids[1:], new_ids)
+    codes = "".join(map(_GAPS.__getitem__, gaps))
+    head = sum(map(len, islice(tokens, start)))
+    tail = head + sum(map(len, islice(tokens, start, end + len(after))))
+    spliced = text[:head] + codes + text[tail:]
+    return spliced if len(spliced) * 6 <= total + 6 else None
 
 
 def _bit_value(body: str, index: int) -> int:
@@ -214,7 +365,7 @@ def _gap_values() -> dict[str, int]:
     """Gap code -> gap, for every gap below 2**15."""
     from archiver.search.clientcodec import _GAPS
 
-    return {code: gap for gap, code in enumerate(_GAPS)}
+    return dict(zip(_GAPS, range(len(_GAPS)), strict=True))  # C loops: 32k codes
 
 
 _GAP_TOKEN = re.compile("[g-z0-9+/]*[A-Za-f]")

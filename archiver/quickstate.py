@@ -344,17 +344,29 @@ class ClientJob:
 
     def run(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
         """The changed files and every path; None: not applicable (the caller does it)."""
+        if self.ordered is not None:
+            return self.full(settings, self.ordered)
+        return self.bodiless(settings, edited)
+
+    def bodiless(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
+        """The update that reads no body but the edited articles' (ordered may lack them);
+        None: not applicable (then full, with bodies, when ordered is given)."""
         client = search_module("client")
         if client is None:
             return {}, set()
         if self.ordered is not None:
-            pages = client.client_pages(self.ordered, settings, generation=self.new_generation)
-        else:
-            pages = client.client_pages_edited(
-                edited, settings, generation=self.generation, new_generation=self.new_generation
-            )
-        if pages is None:
             return None
+        pages = client.client_pages_edited(
+            edited, settings, generation=self.generation, new_generation=self.new_generation
+        )
+        return None if pages is None else changed_files(pages, self.outputs)
+
+    def full(self, settings: Settings, ordered: Sequence[Article]) -> ClientResult:
+        """The update from every article (ordered, with their bodies)."""
+        client = search_module("client")
+        if client is None:
+            return {}, set()
+        pages = client.client_pages(ordered, settings, generation=self.new_generation)
         return changed_files(pages, self.outputs)
 
 
@@ -431,13 +443,13 @@ class IndexChild:
         before the caller knew which client update applies); its result comes back in wait."""
 
         def client_work() -> bytes:  # pragma: no cover - runs in the forked child
-            job = client
-            if job.ordered is not None:  # planned from a snapshot without bodies: add them
-                ordered = with_bodies(settings.state_path, self.state, job.ordered)
+            result = client.bodiless(settings, edited)
+            if result is None and client.ordered is not None:
+                # planned from a snapshot without bodies: the full update needs them
+                ordered = with_bodies(settings.state_path, self.state, client.ordered)
                 if ordered is None:
                     raise ChildExit(_UNUSABLE)
-                job = replace(job, ordered=ordered)
-            result = job.run(settings, edited)
+                result = client.full(settings, ordered)
             return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
 
         self.client_child = Forked.start(client_work, collect=False)

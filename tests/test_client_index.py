@@ -271,3 +271,56 @@ def test_two_edits_where_one_moves_a_word_the_other_keeps(tmp_path: Path) -> Non
     assert pages is not None
     expected = [(p.path, p.data) for p in client_pages(edited, Settings(root=tmp_path / "fresh"))]
     assert [(p.path, p.data) for p in pages] == expected
+
+
+def test_spliced_terms_files_equal_serialised_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit that keeps a terms file's terms replaces the changed entries in its previous
+    bytes (accented and CJK words too); the files equal a clean build's, and the state read
+    back from disk (split term lists) equals the state in memory."""
+    import archiver.search.client as client
+    import archiver.search.clientcache as clientcache
+    from archiver.search.client import client_pages_edited
+    from archiver.search.clientcache import load_state
+
+    articles = corpus(80)
+    for i in (2, 9, 30):
+        extra = f" Café éclair naïve 日本語 zq{(i + 1):04d}x."
+        articles[i] = dataclasses.replace(articles[i], body=articles[i].body + extra)
+    cached = Settings(root=tmp_path / "cached")
+    client_pages(articles, cached, generation="g1")
+    spliced: list[bytes | None] = []
+    real = client._spliced
+
+    def spy(*args: Any) -> bytes | None:
+        spliced.append(real(*args))
+        return spliced[-1]
+
+    monkeypatch.setattr(client, "_spliced", spy)
+    monkeypatch.setattr(clientcache, "_LAST", {})  # read the state back from its file
+    edited = list(articles)
+    edited[9] = dataclasses.replace(edited[9], body=edited[9].body + " zq0002x Café zq0031x.")
+    changes = {edited[9].slug: edited[9]}
+    pages = client_pages_edited(changes, cached, generation="g1", new_generation="g2")
+    assert pages is not None
+    assert any(s is not None for s in spliced)
+    fresh = Settings(root=tmp_path / "fresh")
+    expected = [(p.path, p.data) for p in client_pages(edited, fresh, generation="g2")]
+    assert [(p.path, p.data) for p in pages] == expected
+    monkeypatch.setattr(clientcache, "_LAST", {})
+    ours, theirs = load_state(cached.state_path), load_state(fresh.state_path)
+    assert ours is not None and theirs is not None
+    assert dataclasses.asdict(ours) == dataclasses.asdict(theirs)
+
+
+@pytest.mark.parametrize(
+    ("term", "lists"),
+    [("café", "AB !gG "), ("日本語", "  A"), ('we"ird<&>\u2028\\', "A B C"), ("x", "")],
+)
+def test_a_terms_entry_is_its_json(term: str, lists: str) -> None:
+    """_entry (spliced into a terms file) is exactly what serialising the file writes."""
+    from archiver.search.client import _entry, js_payload
+
+    whole = js_payload("terms-000", {term: lists.split(" ")})
+    assert b"{" + _entry(term, lists) + b"}" in whole

@@ -19,9 +19,10 @@ import datetime as dt
 import hashlib
 import json
 import math
+import operator
 import pickle
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -58,15 +59,20 @@ _SOURCE_CHARS = "".join(
 
 def js_payload(name: str, data: Any) -> bytes:
     """A script that registers data under name; safe inside HTML (no '<', U+2028/2029 escaped)."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    text = (
+    text = _escape(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    return f'window.__archiverSearch.add("{name}",{text});\n'.encode()
+
+
+def _escape(text: str) -> str:
+    """JSON text made safe inside HTML: no '<', '>', '&', U+2028 or U+2029 (each on its own:
+    escaping pieces of a text equals escaping the whole)."""
+    return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
-    return f'window.__archiverSearch.add("{name}",{text});\n'.encode()
 
 
 def ordered(articles: Sequence[Article]) -> list[Article]:
@@ -82,6 +88,12 @@ def postings(docs: Sequence[Article]) -> dict[str, list[list[int]]]:
 def _term_size(term: str, lists: str) -> int:
     """Approximate bytes of one term's entry in a shard (lists: its three lists, space-joined)."""
     return len(term) + len(lists) - 2 + 12
+
+
+def _term_sizes(terms: Sequence[str], encoded: Mapping[str, str]) -> Iterator[int]:
+    """_term_size of each term (C loops: 10^5 terms)."""
+    lengths = map(operator.add, map(len, terms), map(len, map(encoded.__getitem__, terms)))
+    return map((12 - 2).__add__, lengths)
 
 
 def shard_counts(total: int, term_bytes: int, doc_bytes: int) -> tuple[int, int]:
@@ -276,7 +288,7 @@ def _index_files(
     with ``pretty_urls``."""
     total = len(state.order)
     terms, encoded = state.terms, state.encoded
-    prefix = [0, *accumulate(map(state.sizes.__getitem__, terms))]
+    prefix = [0, *accumulate(_term_sizes(terms, encoded))]
     lengths = [state.docs[slug][2] for slug in state.order]
     doc_bytes = 2 + sum(lengths) + 2 * (total - 1) if total else 2
     term_count, doc_count = shard_counts(total, prefix[-1] - 12 * len(terms), doc_bytes)
@@ -294,12 +306,15 @@ def _index_files(
         end = starts[number + 1] if number + 1 < len(starts) else len(terms)
         names = terms[start:end]
         reusable = touched is not None and touched.isdisjoint(names)
+        name, key = f"terms-{number:03d}", _names_key(names)
+        if touched is not None and previous is not None and not reusable:
+            spliced = _spliced(old_files.get(name), key, touched, previous.encoded, encoded)
+            if spliced is not None:
+                state.files[name] = (key, spliced)
+                pages.append(Page(path=f"{FOLDER}/{name}.js", data=spliced))
+                continue
         content = _Lazy(names, encoded)
-        pages.append(
-            _cached_page(
-                f"terms-{number:03d}", _names_key(names), content, old_files, state, reusable
-            )
-        )
+        pages.append(_cached_page(name, key, content, old_files, state, reusable))
     shown = [state.docs[slug][1] for slug in state.order]
     for number, start in enumerate(range(0, max(total, 1), per)):
         chunk = shown[start : start + per]
@@ -319,6 +334,49 @@ def _index_files(
     }
     pages.append(_page("meta", meta))
     return pages
+
+
+def _spliced(
+    known: tuple[Any, bytes] | None,
+    key: tuple[str, str, int],
+    touched: set[str],
+    old: Mapping[str, str],
+    encoded: Mapping[str, str],
+) -> bytes | None:
+    """A terms file with the same terms (key) as before, its touched terms' entries replaced
+    in the previous bytes (as serialising it again would give); None: not so (terms added)."""
+    if known is None or known[0] != key:
+        return None
+    payload, at = known[1], 0
+    parts: list[bytes] = []
+    first, last, _ = key
+    for term in sorted(t for t in touched if first <= t <= last and t not in STOP_WORDS):
+        before, after = old.get(term), encoded.get(term)
+        if before is None or after is None:  # a term new to the file, or gone
+            if before is None and after is None:
+                continue
+            return None
+        entry = _entry(term, before)
+        found = payload.find(entry, at)
+        while found > 0 and payload[found - 1] not in b"{,":  # a key starts after those
+            found = payload.find(entry, found + 1)
+        if found <= 0:
+            return None
+        parts += (payload[at:found], _entry(term, after))
+        at = found + len(entry)
+    parts.append(payload[at:])
+    return b"".join(parts)
+
+
+def _entry(term: str, lists: str) -> bytes:
+    """One term's entry in a terms file's JSON: "term":["..","..",".."] (the lists' alphabet
+    needs no escaping)."""
+    values = lists.replace(" ", '","')
+    return f'{_escape(_JSON.encode(term))}:["{values}"]'.encode()
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""js_payload's JSON settings, made once (a term is encoded as a string alone)."""
 
 
 def _names_key(names: list[str]) -> tuple[str, str, int]:
@@ -419,7 +477,7 @@ def _encode(
     store: WordStore,
     known: Mapping[str, Kinds],
 ) -> set[str] | None:
-    """Fill state.encoded, sizes and terms; return the terms re-encoded incrementally (None:
+    """Fill state.encoded and terms; return the terms re-encoded incrementally (None:
     all, from scratch). fresh gains the words of articles the store could not give."""
     total = len(docs)
     if previous is not None and previous.order == state.order:
@@ -430,7 +488,6 @@ def _encode(
     state.encoded = {
         t: " ".join([encode_ids(x, total) for x in lists]) for t, lists in table.items()
     }
-    state.sizes = {t: _term_size(t, v) for t, v in state.encoded.items()}
     state.terms = sorted(t for t in state.encoded if t not in STOP_WORDS)
     return None
 
@@ -467,9 +524,9 @@ def _update(
             moved = {w for w in before.keys() | after.keys() if before.get(w) != after.get(w)}
             changed[position[slug]] = after  # all its words: a term another doc moved may be
             touched |= moved  # one this doc keeps, and its lists drop every changed doc first
-    encoded, sizes, terms = previous.encoded, previous.sizes, previous.terms
+    encoded, terms = previous.encoded, previous.terms
     if touched:
-        encoded, sizes, terms = dict(encoded), dict(sizes), list(terms)
+        encoded, terms = dict(encoded), list(terms)
     for term in sorted(touched):
         existed = term in encoded
         lists = [
@@ -480,14 +537,13 @@ def _update(
             if term in kinds:
                 lists[kinds[term]].append(doc)
         joined = " ".join([encode_ids(sorted(x), total) for x in lists]) if any(lists) else ""
-        put_term(encoded, sizes, terms, term, joined, existed)
-    state.sizes, state.encoded, state.terms = sizes, encoded, terms
+        put_term(encoded, terms, term, joined, existed)
+    state.encoded, state.terms = encoded, terms
     return touched
 
 
 def put_term(
     encoded: dict[str, str],
-    sizes: dict[str, int],
     terms: list[str],
     term: str,
     lists: str,
@@ -496,12 +552,10 @@ def put_term(
     """Record a term's encoded id lists ("": no document has it now), terms kept sorted."""
     if lists:
         encoded[term] = lists
-        sizes[term] = _term_size(term, lists)
         if not existed and term not in STOP_WORDS:
             bisect.insort(terms, term)
     else:
         encoded.pop(term, None)
-        sizes.pop(term, None)
         if existed and term not in STOP_WORDS:
             del terms[bisect.bisect_left(terms, term)]
 

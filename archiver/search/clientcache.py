@@ -37,7 +37,6 @@ class ClientState:
     """Per slug: fingerprint, display entry and the length of its JSON (words: WordStore)."""
     encoded: dict[str, str] = field(default_factory=dict)
     """Per term its three encoded id lists, space-joined (one string: quicker to store)."""
-    sizes: dict[str, int] = field(default_factory=dict)
     terms: list[str] = field(default_factory=list)
     """The terms of the term shards (stop words left out), sorted."""
     facets: tuple[Any, Any] | None = None
@@ -49,6 +48,26 @@ class ClientState:
     generation: str = ""
     """Token of the build this state belongs to (see client_pages_edited); "" when unknown."""
     version: str = ""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the term lists as two long strings (10^5 small objects are slow to
+        pickle and unpickle; splitting a string is quick)."""
+        fields = dict(self.__dict__)
+        encoded, terms = fields.pop("encoded"), fields.pop("terms")
+        names = [*terms, *sorted(encoded.keys() - set(terms))]  # terms, then stop words
+        fields["terms"] = len(terms)
+        fields["encoded"] = ("\n".join(names), "\n".join(map(encoded.__getitem__, names)))
+        return fields
+
+    def __setstate__(self, fields: dict[str, Any]) -> None:
+        """Inverse of __getstate__."""
+        joined, values = fields.pop("encoded")
+        count = fields.pop("terms")
+        names = joined.split("\n") if joined else []
+        lists = values.split("\n") if joined else []
+        fields["encoded"] = dict(zip(names, lists, strict=True))
+        fields["terms"] = names[:count]
+        self.__dict__.update(fields)
 
 
 def _code_version() -> str:
