@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -113,6 +112,8 @@ def load_settings(config: Path | None = None, cwd: Path | None = None) -> Settin
         if not candidate.is_file():
             return Settings(root=cwd.resolve())
         config = candidate
+    import tomllib  # here: an archive without archiver.toml never needs it
+
     try:
         raw = tomllib.loads(config.read_text(encoding="utf-8"))
     except FileNotFoundError:

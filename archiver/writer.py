@@ -8,7 +8,6 @@ import re
 import secrets
 import shutil
 import signal
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -160,6 +159,8 @@ def remove_tree(folder: Path, *, background: bool = False) -> None:
     if rm is None or sh is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
+    import subprocess  # here: a fast build never starts one
+
     subprocess.run(
         [sh, "-c", '"$1" -rf -- "$2" &', "sh", rm, str(folder)],
         stdin=subprocess.DEVNULL,
