@@ -123,11 +123,19 @@ def test_paywall_and_login_lines_are_boilerplate(line: str) -> None:
 
 
 def test_rule_dispatch_matches_exactly_like_plain_rules() -> None:
-    from archiver.ingest.boilerplate import first_chars, rule_guard
+    from archiver.ingest.boilerplate import DIGIT, first_chars, rule_guard
 
     assert first_chars(r"^(skip|jump) (to|navigation)\b") == frozenset("sj")
-    assert first_chars(r"^(there (are|is) )?comments$") is None  # an optional start
-    assert first_chars(r"^\d+ comments$") is None
+    assert first_chars(r"^(there (are|is) )?comments$") == frozenset("tc")  # an optional start
+    assert first_chars(r"^(a|b)*c") == frozenset("abc")
+    assert first_chars(r"^\d+ comments$") == frozenset({DIGIT})
+    assert first_chars(r"^\(ad\)$") == frozenset("(")
+    assert first_chars(r"^share|tweet") == frozenset("st")  # top-level alternatives
+    assert first_chars(r"^(a)?") is None  # may match an empty line
+    assert first_chars(r"^(a){0,2}b") is None
+    assert first_chars(r"^\w+") is None
+    assert first_chars(r"^\d?x") is None
+    assert first_chars(r"^(a|)b") is None
     assert rule_guard(r"^.{0,200}\bcookies?\b.{0,200}policy$") == "cookie"
     assert rule_guard(r"^(share|tweet)$") is None
     model = BoilerplateModel.build([], extra_rules=[r"^ßonder$", r".*ACME corp", r"^\(ad\)$"])
@@ -142,6 +150,31 @@ def test_rule_dispatch_matches_exactly_like_plain_rules() -> None:
         assert model.matches_rule(line) == expected, line
     clone = pickle.loads(pickle.dumps(model))
     assert [clone.matches_rule(x) for x in lines] == [model.matches_rule(x) for x in lines]
+
+
+def test_rule_dispatch_with_digits_optional_starts_and_alternatives() -> None:
+    """Rules starting with \\d, an optional group, an escaped mark or top-level alternatives are
+    dispatched by first character and still match exactly like the plain rules."""
+    extra = [
+        r"^(there (are|is) )?(\d+\s*)?(comments?|replies)$",
+        r"^\d+\s*shares?$",
+        r"^(©|\(c\)|copyright)\s*\d{4}.{0,40}$",
+        r"^share|tweet",
+        r"^(in case you )?missed it\??$",
+        r"^7 days$",
+    ]
+    model = BoilerplateModel.build([], extra_rules=extra)
+    lines = [
+        "There are 12 comments", "12 comments", "\u0663\u0664 comments", "\u0663 shares",
+        "comments", "Replies", "7 days", "7 shares", "8 days", "(c) 2024 Metro", "© 2024 x",
+        "Copyright 2024 Metro", "Tweet this", "share", "Missed it?", "In case you missed it",
+        "in case you", "there are", "", "x", "٣", "12", "Thereare 12 comments",
+    ]  # fmt: skip
+    for line in lines:
+        expected = any(rule.match(line.strip()) for rule in model.rules)
+        assert model.matches_rule(line) == expected, line
+    assert model.matches_rule("\u0663\u0664 comments")  # an Arabic-Indic number: \\d matches it
+    assert model.matches_rule("Tweet this")
 
 
 def test_ascii_normalise_line_equals_the_unicode_definition() -> None:

@@ -428,3 +428,20 @@ def test_first_ingest_reports_reads_like_a_later_batch(tmp_path: Path, jobs: int
         ("p1.txt", "new", None, None),
         ("p2.txt", "new", None, None),
     ]
+
+
+def test_fork_server_preload_loads_the_text_cleaners_once() -> None:
+    """The pool's fork server imports archiver.ingest.preload: it loads the cleaners, the
+    gazetteer and the shipped rules (workers forked from it reuse them) and freezes them."""
+    code = (
+        "import gc, sys\n"
+        "import archiver.ingest.preload\n"
+        "from archiver.ingest import workers\n"
+        "from archiver.ingest.gazetteer import load_gazetteer\n"
+        "assert load_gazetteer.cache_info().currsize == 1\n"
+        "assert workers.shipped_model() is workers.shipped_model()\n"
+        "assert workers._RULES and gc.get_freeze_count() > 0\n"
+        "assert 'archiver.ingest.textdump' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

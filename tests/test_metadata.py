@@ -50,6 +50,45 @@ def test_is_date_line() -> None:
     )
 
 
+MONTH_TRAPS = [
+    "Published December 19, 2024 6:24pm EST",
+    "2024-01-05 10:00 amjan. 5, 2024",  # the ISO date's 'am' leaves 'jan.' behind it
+    "2024-01-05 10:00 pmdecember 5 2023 at 9:00",
+    "Updated 3 March 2021 at 10:00 amjune 4, 2020",
+    "Posted 05.03.2021 - 4th of July 2019",
+    "The 2024 election results are in for the county",
+    "Copyright 2023 Metro Daily Inc. All rights reserved.",
+    "MAY 5, 2024",
+    "xmay 5, 2024",
+    "Août 2024, le 5 août 2024",
+    "19 de diciembre de 2024",
+    "3rd Sept. 2022",
+    "Sept2022 5, 2022",
+]
+
+
+@pytest.mark.parametrize("text", MONTH_TRAPS)
+def test_month_prefilter_changes_no_result(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the month-name patterns for ASCII lines without a month word gives the results
+    of trying every pattern (strip_dates checks again after each substitution)."""
+    from archiver.ingest import metadata
+
+    fast = (parse_date(text), metadata.strip_dates(text), is_date_line.__wrapped__(text))
+    monkeypatch.setattr(metadata, "_may_name_month", lambda _text: True)
+    full = (parse_date(text), metadata.strip_dates(text), is_date_line.__wrapped__(text))
+    assert fast == full
+
+
+def test_month_prefilter() -> None:
+    from archiver.ingest.metadata import _may_name_month
+
+    assert _may_name_month("Updated Jan. 5")
+    assert _may_name_month("5 août 2024")  # not ASCII: always tried
+    assert not _may_name_month("Posted 2024-01-05 10:00 am")
+    assert not _may_name_month("Mayor Marcher said 2024 was good")  # no whole month word
+    assert _may_name_month("x-june")
+
+
 def test_credit_line_splits_authors_credits_and_source() -> None:
     credit = parse_credit_line(
         "Fox News\u2019 Chris Pandolfo, Timothy H.J. Nerozzi and The Associated Press "

@@ -151,7 +151,6 @@ def rule_guard(pattern: str) -> str | None:
 
 
 _SPECIAL = frozenset("\\.^$*+?{}[]()|")
-_OPTIONAL = ("?", "*", "{0")
 
 
 def _alternatives(body: str) -> tuple[list[str], str] | None:
@@ -182,47 +181,88 @@ def _alternatives(body: str) -> tuple[list[str], str] | None:
     return None
 
 
-def first_chars(pattern: str) -> frozenset[str] | None:
-    """The casefolded characters a line matched by the rule can start with; None if unknown.
+DIGIT = "\\d"
+"""A first_chars entry: any decimal digit (what ``\\d`` matches in a str pattern, which is
+exactly what str.isdecimal() accepts)."""
 
-    Handles the usual rule shapes: '^literal...' and '^(alt|alt|(alt|alt)...)...'.
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The casefolded characters a line matched by the rule can start with (DIGIT: any decimal
+    digit); None if unknown.
+
+    Handles the usual rule shapes: '^literal...', '^\\d...', '^\\(literal...', top-level
+    alternatives, and '^(alt|alt|(alt|alt)...)...' where an optional group ('(there are )?')
+    adds the first characters of what follows it.
     """
     body = pattern.removeprefix("^")
     if body.startswith("(?") or not body:
         return None
+    top = _alternatives(f"({body})")
+    if top is None or top[1]:
+        return None
+    if len(top[0]) > 1:  # 'a|b': either alternative may start the line
+        return _union(top[0])
     if body[0] == "(":
         found = _alternatives(body)
-        if found is None or found[1].startswith(_OPTIONAL):
+        if found is None or found[1].startswith("{0"):
             return None
-        chars: set[str] = set()
-        for part in found[0]:
-            sub = first_chars(part)
-            if sub is None:
-                return None
-            chars |= sub
-        return frozenset(chars)
+        chars = _union(found[0])
+        if chars is None or not found[1].startswith(("?", "*")):
+            return chars
+        after = first_chars(found[1][1:].removeprefix("?"))  # the group may match nothing
+        return None if after is None else chars | after
+    if body[0] == "\\":
+        return _escape_chars(body)
     if body[0] in _SPECIAL or body[1:2] in ("?", "*", "{") or body[0].isspace():
         return None
     return frozenset({body[0].casefold()})
+
+
+def _union(parts: Sequence[str]) -> frozenset[str] | None:
+    """first_chars of any of several alternatives; None if one is unknown."""
+    chars: set[str] = set()
+    for part in parts:
+        sub = first_chars(part)
+        if sub is None:
+            return None
+        chars |= sub
+    return frozenset(chars)
+
+
+def _escape_chars(body: str) -> frozenset[str] | None:
+    """first_chars of a body starting with a backslash: '\\d' or an escaped punctuation mark."""
+    char = body[1:2]
+    if not char or body[2:3] in ("?", "*", "{") or char.isspace():
+        return None
+    if char == "d":
+        return frozenset({DIGIT})
+    return None if char.isalnum() or char == "_" else frozenset({char})
 
 
 Rules = tuple[re.Pattern[str], ...]
 
 
 def _dispatch(rules: Sequence[re.Pattern[str]]) -> dict[str, Rules]:
-    """Per first character: the rules a line starting with it can match ('' = any other), as
-    few patterns as possible (see combine_rules).
+    """Per first character: the rules a line starting with it can match ('' = any other
+    character, DIGIT = any other decimal digit), as few patterns as possible (see
+    combine_rules).
 
     Rules whose first character is unknown are in every entry.
     """
     starts = [first_chars(rule.pattern) for rule in rules]
-    chars = sorted({c for found in starts if found for c in found})
-    return {
-        char: combine_rules(
-            [r for r, found in zip(rules, starts, strict=True) if not found or char in found]
+    chars = sorted({c for found in starts if found for c in found} - {DIGIT})
+
+    def entry(char: str) -> Rules:
+        digit = char == DIGIT or char.isdecimal()
+        return combine_rules(
+            [
+                r
+                for r, found in zip(rules, starts, strict=True)
+                if not found or char in found or (digit and DIGIT in found)
+            ]
         )
-        for char in (*chars, "")
-    }
+
+    return {char: entry(char) for char in (*chars, DIGIT, "")}
 
 
 _UNSAFE_TO_JOIN = re.compile(r"\\[1-9]|\(\?P[=<]|\(\?[aiLmsux-]+[:)]")
@@ -302,7 +342,11 @@ class BoilerplateModel:
         stripped = line.strip()
         if len(stripped) > MAX_KEY_CHARS:
             return False
-        for rule in self.by_first.get(stripped[:1].casefold(), self.by_first[""]):
+        first = stripped[:1].casefold()
+        rules = self.by_first.get(first)
+        if rules is None:
+            rules = self.by_first[DIGIT if first.isdecimal() else ""]
+        for rule in rules:
             if rule.match(stripped) is not None:
                 return True
         if self.guarded:

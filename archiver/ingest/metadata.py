@@ -123,12 +123,26 @@ def _day(year: str, month: int, day: str) -> dt.date | None:
         return None
 
 
+_ASCII_MONTHS = frozenset(name for name in MONTHS if name.isascii())
+_ASCII_LETTERS = re.compile(r"[a-z]+")
+
+
+def _may_name_month(text: str) -> bool:
+    """False when neither _MDY nor _DMY can match: an ASCII text none of whose letter runs is
+    a month name (in a match the month is a whole letter run: a non-word character or a space
+    stands on both sides of it; and an ASCII text only matches the ASCII month names)."""
+    if not text.isascii():
+        return True
+    return not _ASCII_MONTHS.isdisjoint(_ASCII_LETTERS.findall(text.lower()))
+
+
 def parse_date(text: str) -> dt.date | dt.datetime | None:
     """The first date stated in text (ISO, 'December 19, 2024 6:24pm EST', '24 July 2015', ...)."""
     found: list[tuple[int, dt.date | dt.datetime]] = []
     if _ANY_YEAR.search(text) is None:  # every date pattern holds a year
         return None
-    for pattern in (_YMD, _MDY, _DMY, _NUMERIC):
+    patterns = (_YMD, _MDY, _DMY, _NUMERIC) if _may_name_month(text) else (_YMD, _NUMERIC)
+    for pattern in patterns:
         match = pattern.search(text)
         if not match:
             continue
@@ -190,6 +204,8 @@ def strip_dates(line: str) -> str:
     if _ANY_DIGIT.search(line) is None:  # every date and time pattern holds a digit
         return line
     for pattern in (_YMD, _MDY, _DMY, _NUMERIC, _TIME_ONLY):
+        if (pattern is _MDY or pattern is _DMY) and not _may_name_month(line):
+            continue  # checked on the line as the earlier patterns left it
         line = pattern.sub(" ", line)
     return line
 

@@ -154,6 +154,11 @@ def warm_up(kinds: frozenset[str]) -> None:
     gc.freeze()  # the tables and compiled rules live as long as the process: never scan them
 
 
+def shipped_model() -> BoilerplateModel:
+    """The model with the shipped rules only (no user rules, no repeated lines), compiled once."""
+    return _rules(())
+
+
 def _rules(user_rules: tuple[str, ...]) -> BoilerplateModel:
     """A model with the shipped and user rules and no repeated lines, compiled once."""
     model = _RULES.get(user_rules)
@@ -351,8 +356,11 @@ class Workers:
         """Start the pool if a batch of this size is worth it and it is not running yet."""
         if self.pool is not None or self.workers < 2 or size < POOL_MIN:
             return
-        # forkserver: workers start small instead of inheriting the main process's memory.
+        # forkserver: workers start small instead of inheriting the main process's memory; the
+        # server loads the text cleaners once for all of them (ignored if it is running already).
         context = multiprocessing.get_context("forkserver")
+        if self.kinds & {"text", "markdown"}:
+            context.set_forkserver_preload(["archiver.ingest.preload"])
         self.pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
