@@ -3,7 +3,8 @@
 The client index numbers documents newest first. When edited articles move (their date
 changed), the articles between their old and new places change doc id; every other document
 keeps its id. So only the terms of the documents whose id changed (or whose words changed)
-have different doc-id lists: those are decoded, renumbered and encoded again, every other
+have different doc-id lists: those are changed within the span of renumbered ids only
+(search.clientsplice: the rest of each list is neither decoded nor encoded again), every other
 term's encoded lists are kept, exactly as search.client's edited-only update keeps them. The
 files are then made by the same function as a full update, from a state equal to the one the
 full update would save (tests compare the bytes with a clean build). It reads no body but
@@ -16,14 +17,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import operator
 import pickle
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
-from itertools import accumulate, chain, groupby, islice, repeat
+from itertools import chain, groupby, repeat
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
@@ -93,6 +91,7 @@ def client_pages_moved(
         fingerprint,
         load_state,
     )
+    from archiver.search.clientfiles import _index_files
     from archiver.search.clientwords import contributions
 
     previous = load_state(settings.state_path, generation)
@@ -101,8 +100,7 @@ def client_pages_moved(
     placed = _placed(ordered, edited, previous)
     if placed is None:
         return None
-    docs, years = placed
-    order = [a.slug for a in docs]
+    docs, (order, years) = ordered, placed
     state = ClientState(
         order=order, docs=dict(previous.docs), years=years, generation=new_generation
     )
@@ -123,7 +121,7 @@ def client_pages_moved(
         facets = _moved_facets(state, previous, docs, _span(order, previous.order, changed))
         if facets is None:
             facets = client._cached_facets(state, previous, docs)
-        pages = client._index_files(state, previous, facets, touched, settings.pretty_urls)
+        pages = _index_files(state, previous, facets, touched, settings.pretty_urls)
         client.keep_words(settings, state, store, fresh)
     finally:
         store.close()
@@ -132,9 +130,10 @@ def client_pages_moved(
 
 def _placed(
     ordered: Sequence[Article], edited: Mapping[str, Article], previous: ClientState
-) -> tuple[Sequence[Article], list[list[int]]] | None:
-    """ordered when it is in doc-id order (client.ordered's), checked from the previous order
-    where only the edited articles may have moved, and its year ranges; None: not so."""
+) -> tuple[list[str], list[list[int]]] | None:
+    """The slugs of ordered and its year ranges when it is in doc-id order (client.ordered's),
+    checked from the previous order where only the edited articles may have moved; None: not
+    so."""
     order = [a.slug for a in ordered]
     if len(order) != len(previous.order) or set(order) != previous.docs.keys():
         return None
@@ -152,10 +151,10 @@ def _placed(
     years: list[list[int]] = []
     start = 0
     for year, group in groupby(map(year_of.__getitem__, order)):
-        count = sum(1 for _ in group)
+        count = len(list(group))
         years.append([year, start, count])
         start += count
-    return ordered, years
+    return order, years
 
 
 def _doc_key(article: Article) -> tuple[float, str]:
@@ -179,8 +178,10 @@ def _moved_facets(
 ) -> tuple[str, FacetData] | None:
     """client._cached_facets from the previous facets, where only the docs within span
     changed (place, source or tags); None: not applicable (a source appeared or went, ...)."""
-    from archiver.search.client import _SOURCE_CHARS, _memo
+    from archiver.search.client import _memo
     from archiver.search.clientcodec import encode_ids
+    from archiver.search.clientfiles import _SOURCE_CHARS
+    from archiver.search.clientsplice import decode
 
     if previous.facets is None:
         return None
@@ -209,7 +210,7 @@ def _moved_facets(
     entries: list[tuple[int, str, str, str]] = []  # count, key, name, encoded ids
     for name, text in zip(tags, lists, strict=True):
         key = term_key(name)
-        ids, now = _decode(text), held.pop(key, [])
+        ids, now = decode(text), held.pop(key, [])
         start, end = bisect.bisect_left(ids, lo), bisect.bisect_right(ids, hi)
         if ids[start:end] != now:
             ids = [*ids[:start], *now, *ids[end:]]
@@ -242,6 +243,7 @@ def _renumber(
 ) -> set[str]:
     """Re-encode the terms of every document whose id or words changed; the terms touched."""
     from archiver.search.client import put_term
+    from archiver.search.clientsplice import relist
     from archiver.search.clientwords import kind_map
 
     order, was = state.order, previous.order
@@ -258,7 +260,8 @@ def _renumber(
         for word, kind in kind_map(fresh.get(slug, words)).items():
             put[word].append((doc, kind))
     # a term whose docs taken out come back with the same ids and lists keeps its lists
-    touched = {t for t in taken.keys() | put.keys() if sorted(taken[t]) != sorted(put[t])}
+    touched = {t for t, was in taken.items() if was != put.get(t) and sorted(was) != sorted(put[t])}
+    touched.update(put.keys() - taken.keys())
     ids = gone | {new_id[slug] for slug in old_words}
     span = (min(ids), max(ids)) if ids else (0, -1)
     encoded, terms = dict(previous.encoded), list(previous.terms)
@@ -278,100 +281,3 @@ def _renumber(
         put_term(encoded, terms, term, " ".join(redone) if any(redone) else "", existed)
     state.encoded, state.terms = encoded, terms
     return touched
-
-
-def relist(text: str, span: tuple[int, int], gone: set[int], added: list[int], total: int) -> str:
-    """encode_ids(sorted((decode_ids(text) - gone) + added), total), where gone and added lie
-    within span (inclusive): a bitmap is changed only there, gap codes are decoded by C loops."""
-    from archiver.search.clientcodec import _BITS, encode_ids
-
-    lo, hi = span
-    if text.startswith("!"):
-        body = text[1:]
-        first, last = lo // 6, hi // 6
-        region = [
-            6 * c + bit for c in range(first, last + 1) for bit in _SET_BITS[_bit_value(body, c)]
-        ]
-        kept = [d for d in region if d not in gone]
-        count = sum(map(_POPCOUNT.__getitem__, body)) - len(region) + len(kept) + len(added)
-        if count * 6 > total + 6:  # still a bitmap, as encode_ids decides first
-            flags = [0] * (last - first + 1)
-            for doc in (*kept, *added):
-                flags[doc // 6 - first] |= 1 << doc % 6
-            middle = "".join(_BITS[v] for v in flags)
-            body = body.ljust(last + 1, "A")
-            return "!" + (body[:first] + middle + body[last + 1 :]).rstrip("A")
-    if text and not text.startswith("!"):
-        spliced = _gaps_spliced(text, span, gone, added, total)
-        if spliced is not None:
-            return spliced
-    ids = _decode(text)
-    start, end = bisect.bisect_left(ids, lo), bisect.bisect_right(ids, hi)
-    middle_ids = sorted([d for d in ids[start:end] if d not in gone] + added)
-    return encode_ids([*ids[:start], *middle_ids, *ids[end:]], total)
-
-
-def _gaps_spliced(
-    text: str, span: tuple[int, int], gone: set[int], added: list[int], total: int
-) -> str | None:
-    """relist of gap codes that stay gap codes: only the codes of the ids within span and of
-    the first id after it are made again, the text around them is kept; None: not so."""
-    from archiver.search.clientcodec import _GAPS
-
-    if total >= len(_GAPS):  # gaps may need longer codes than _GAPS holds
-        return None
-    tokens = _GAP_TOKEN.findall(text)
-    try:
-        ids = list(accumulate(map(_gap_values().__getitem__, tokens), initial=-1))
-    except KeyError:  # a gap of 2**15 or more
-        return None
-    lo, hi = span  # ids[k + 1] is the id of tokens[k]
-    start, end = bisect.bisect_left(ids, lo, 1) - 1, bisect.bisect_right(ids, hi, 1) - 1
-    middle = sorted([d for d in ids[start + 1 : end + 1] if d not in gone] + added)
-    if (len(tokens) - (end - start) + len(middle)) * 6 > total + 6:
-        return None  # a bitmap now
-    after = [ids[end + 1]] if end < len(tokens) else []
-    new_ids = [ids[start], *middle, *after]
-    gaps = map(operator.sub, new_ids[1:], new_ids)
-    codes = "".join(map(_GAPS.__getitem__, gaps))
-    head = sum(map(len, islice(tokens, start)))
-    tail = head + sum(map(len, islice(tokens, start, end + len(after))))
-    spliced = text[:head] + codes + text[tail:]
-    return spliced if len(spliced) * 6 <= total + 6 else None
-
-
-def _bit_value(body: str, index: int) -> int:
-    """The six flags of bitmap character index (past the end: none)."""
-    from archiver.search.clientcodec import _BIT_VALUE
-
-    return _BIT_VALUE[body[index]] if index < len(body) else 0
-
-
-def _decode(text: str) -> list[int]:
-    """clientcodec.decode_ids, the gap codes split and summed by C loops."""
-    from archiver.search.clientcodec import decode_ids
-
-    if text.startswith("!") or not text:
-        return decode_ids(text)
-    try:
-        gaps = list(map(_gap_values().__getitem__, _GAP_TOKEN.findall(text)))
-    except KeyError:  # a gap of 2**15 or more
-        return decode_ids(text)
-    return list(accumulate(gaps, initial=-1))[1:]
-
-
-@cache
-def _gap_values() -> dict[str, int]:
-    """Gap code -> gap, for every gap below 2**15."""
-    from archiver.search.clientcodec import _GAPS
-
-    return dict(zip(_GAPS, range(len(_GAPS)), strict=True))  # C loops: 32k codes
-
-
-_GAP_TOKEN = re.compile("[g-z0-9+/]*[A-Za-f]")
-"""One gap: continuation characters, then a terminal one (clientcodec's alphabets)."""
-_SET_BITS = [tuple(bit for bit in range(6) if value >> bit & 1) for value in range(64)]
-_POPCOUNT = {
-    ch: value.bit_count()
-    for value, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-}

@@ -279,8 +279,8 @@ def test_spliced_terms_files_equal_serialised_ones(
     """An edit that keeps a terms file's terms replaces the changed entries in its previous
     bytes (accented and CJK words too); the files equal a clean build's, and the state read
     back from disk (split term lists) equals the state in memory."""
-    import archiver.search.client as client
     import archiver.search.clientcache as clientcache
+    import archiver.search.clientfiles as clientfiles
     from archiver.search.client import client_pages_edited
     from archiver.search.clientcache import load_state
 
@@ -291,13 +291,13 @@ def test_spliced_terms_files_equal_serialised_ones(
     cached = Settings(root=tmp_path / "cached")
     client_pages(articles, cached, generation="g1")
     spliced: list[bytes | None] = []
-    real = client._spliced
+    real = clientfiles._spliced
 
     def spy(*args: Any) -> bytes | None:
         spliced.append(real(*args))
         return spliced[-1]
 
-    monkeypatch.setattr(client, "_spliced", spy)
+    monkeypatch.setattr(clientfiles, "_spliced", spy)
     monkeypatch.setattr(clientcache, "_LAST", {})  # read the state back from its file
     edited = list(articles)
     edited[9] = dataclasses.replace(edited[9], body=edited[9].body + " zq0002x Café zq0031x.")
@@ -316,11 +316,39 @@ def test_spliced_terms_files_equal_serialised_ones(
 
 @pytest.mark.parametrize(
     ("term", "lists"),
-    [("café", "AB !gG "), ("日本語", "  A"), ('we"ird<&>\u2028\\', "A B C"), ("x", "")],
+    [
+        ("café", "AB !gG "),
+        ("日本語", "  A"),
+        ('we"ird<&>\u2028\\', "A B C"),
+        ("x", ""),
+        ("word2", "A  "),
+        ("²", "A  "),
+    ],
 )
 def test_a_terms_entry_is_its_json(term: str, lists: str) -> None:
     """_entry (spliced into a terms file) is exactly what serialising the file writes."""
-    from archiver.search.client import _entry, js_payload
+    from archiver.search.clientfiles import _entry, js_payload
 
     whole = js_payload("terms-000", {term: lists.split(" ")})
     assert b"{" + _entry(term, lists) + b"}" in whole
+
+
+def test_preloaded_state_is_used_without_reading_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """preload reads the state of the given build ahead of its use: load_state then returns it
+    even when the file is gone; another build's token preloads nothing."""
+    import archiver.search.clientcache as clientcache
+    from archiver.search.clientcache import load_state, preload
+
+    settings = Settings(root=tmp_path)
+    client_pages(corpus(12), settings, generation="g1")
+    monkeypatch.setattr(clientcache, "_LAST", {})
+    assert not preload(settings.state_path, "other")
+    assert not preload(settings.state_path, "")
+    assert clientcache._LAST == {}
+    assert preload(settings.state_path, "g1")
+    (settings.state_path / CACHE_NAME).unlink()
+    state = load_state(settings.state_path, "g1")
+    assert state is not None and state.generation == "g1"
+    assert load_state(settings.state_path) is None  # without the token: the file (gone)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import pickle
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,10 @@ import pytest
 
 from archiver.config import Settings
 from archiver.model import Article
-from archiver.quickclient import (
-    _gaps_spliced,
-    _moved_facets,
-    _span,
-    client_pages_moved,
-    relist,
-)
+from archiver.quickclient import _moved_facets, _span, client_pages_moved
 from archiver.search.clientcache import ClientState
 from archiver.search.clientcodec import decode_ids, encode_ids
+from archiver.search.clientsplice import gaps_spliced, relist
 
 
 def naive(text: str, gone: set[int], added: list[int], total: int) -> str:
@@ -45,7 +41,7 @@ def test_relist_equals_decode_change_encode(seed: int) -> None:
     added = sorted(rng.sample(free, rng.randint(0, min(len(free), 4))))
     assert relist(text, (lo, hi), gone, added, total) == naive(text, gone, added, total)
     if text and not text.startswith("!"):  # the splice alone, where it applies
-        spliced = _gaps_spliced(text, (lo, hi), gone, added, total)
+        spliced = gaps_spliced(text, (lo, hi), gone, added, total)
         assert spliced in (None, naive(text, gone, added, total))
 
 
@@ -127,6 +123,107 @@ def test_tag_edit_reads_no_other_articles_body(tmp_path: Path) -> None:
         bodiless, {edited.slug: edited}, settings, generation="one", new_generation="two"
     )
     assert pages is not None
+    clean = Settings(root=tmp_path / "b")
+    assert pages == client.client_pages(new, clean, generation="two")
+    ours, theirs = load_state(settings.state_path), load_state(clean.state_path)
+    assert ours is not None and theirs is not None
+    assert dataclasses.asdict(ours) == dataclasses.asdict(theirs)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_gap_splice_applies_whenever_the_result_stays_gap_coded(seed: int) -> None:
+    """gaps_spliced (no whole-list decoding) equals the full computation, and declines only
+    when the result is a bitmap: clustered lists with gaps of 1024 and more (three-character
+    codes), spans of one doc to thousands."""
+    rng = random.Random(seed)
+    total = rng.choice([40, 700, 9496, 30000])
+    ids: list[int] = []
+    for _ in range(rng.randint(0, 4)):  # a few clusters of varying density
+        start = rng.randrange(total)
+        width = rng.randint(1, total - start)
+        density = rng.choice([0.01, 0.05, 0.15, 0.5])
+        ids += [d for d in range(start, start + width) if rng.random() < density]
+    ids = sorted(set(ids))
+    text = encode_ids(ids, total)
+    if text.startswith("!"):
+        ids = ids[:: rng.randint(4, 9)]
+        text = encode_ids(ids, total)
+    lo = rng.randrange(total)
+    hi = min(total - 1, lo + rng.choice([0, 3, 10, 200, 5000]))
+    inside = [d for d in ids if lo <= d <= hi]
+    gone = set(rng.sample(inside, rng.randint(0, len(inside)))) if inside else set()
+    free = [d for d in range(lo, hi + 1) if d not in ids or d in gone]
+    added = sorted(rng.sample(free, rng.randint(0, min(len(free), 12))))
+    expected = naive(text, gone, added, total)
+    if text.startswith("!"):
+        assert relist(text, (lo, hi), gone, added, total) == expected
+        return
+    spliced = gaps_spliced(text, (lo, hi), gone, added, total)
+    assert spliced == (None if expected.startswith("!") else expected)
+
+
+def test_relist_of_gap_codes_decodes_no_whole_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small span of a long gap-coded list (or a bitmap) is changed without decoding it."""
+    from archiver.search import clientsplice
+
+    def refuse(text: str) -> list[int]:
+        raise AssertionError(f"decoded a whole list of {len(text)} characters")
+
+    monkeypatch.setattr(clientsplice, "decode", refuse)
+    monkeypatch.setattr(clientsplice, "decode_ids", refuse)
+    rng = random.Random(5)
+    total = 9496
+    for density in (0.02, 0.1, 0.16, 0.5):
+        ids = [d for d in range(total) if rng.random() < density]
+        text = encode_ids(ids, total)
+        lo = 4000
+        inside = [d for d in ids if lo <= d <= lo + 10]
+        gone, added = set(inside[:1]), [lo + 10] if lo + 10 not in ids else []
+        got = relist(text, (lo, lo + 10), gone, added, total)
+        assert got == encode_ids(sorted([d for d in ids if d not in gone] + added), total)
+
+
+def test_date_edit_decodes_no_term_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """client_pages_moved after a date edit decodes no term's lists whole, and its files and
+    state equal a clean update's."""
+    from archiver.search import client, clientsplice
+    from archiver.search.clientcache import load_state
+
+    rng = random.Random(11)
+    vocabulary = [f"w{i}" for i in range(400)]
+    articles = client.ordered(
+        [
+            dataclasses.replace(
+                a, body=" ".join(rng.choices(vocabulary, weights=range(400, 0, -1), k=60))
+            )
+            for a in lite_corpus(300, rng)
+        ]
+    )
+    settings = Settings(root=tmp_path / "a")
+    client.client_pages(articles, settings, generation="one")
+    previous = load_state(settings.state_path)
+    assert previous is not None
+    term_lists = {x for lists in previous.encoded.values() for x in lists.split(" ") if x}
+    moved = articles[150]
+    assert moved.published is not None
+    edited = dataclasses.replace(moved, published=moved.published - dt.timedelta(days=2))
+    new = client.ordered([edited if a.slug == edited.slug else a for a in articles])
+    assert [a.slug for a in new] != [a.slug for a in articles]  # it moved
+    decoded: list[str] = []  # by relist (the facets decode their tag lists)
+    real = clientsplice.decode
+
+    def spy(text: str) -> list[int]:
+        if sys._getframe(1).f_code.co_name == "relist":
+            decoded.append(text)
+        return real(text)
+
+    monkeypatch.setattr(clientsplice, "decode", spy)
+    pages = client_pages_moved(
+        new, {edited.slug: edited}, settings, generation="one", new_generation="two"
+    )
+    assert pages is not None
+    assert len(term_lists) > 300  # long lists, gap-coded and bitmaps
+    assert not decoded
     clean = Settings(root=tmp_path / "b")
     assert pages == client.client_pages(new, clean, generation="two")
     ours, theirs = load_state(settings.state_path), load_state(clean.state_path)

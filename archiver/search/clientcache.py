@@ -54,7 +54,10 @@ class ClientState:
         pickle and unpickle; splitting a string is quick)."""
         fields = dict(self.__dict__)
         encoded, terms = fields.pop("encoded"), fields.pop("terms")
-        names = [*terms, *sorted(encoded.keys() - set(terms))]  # terms, then stop words
+        from archiver.search.tokenize import STOP_WORDS  # here: it imports markup
+
+        stop = [t for t in sorted(STOP_WORDS) if t in encoded]  # the terms left out of terms
+        names = [*terms, *stop]
         fields["terms"] = len(terms)
         fields["encoded"] = ("\n".join(names), "\n".join(map(encoded.__getitem__, names)))
         return fields
@@ -81,15 +84,18 @@ def _code_version() -> str:
         here / "tokenize.py",
         here.parent / "markup.py",
         here / "clientcache.py",
+        here / "clientfiles.py",
+        here / "clientsplice.py",
     ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 _LAST: dict[Path, ClientState] = {}
-"""The state this process saved last, by state folder (one entry): a long-running process such
-as ``archiver serve`` does not read back what it wrote. Used only when asked for its build's
-token (tokens are random: the same token means the very build that saved it)."""
+"""The state this process saved (or preloaded) last, by state folder (one entry): a
+long-running process such as ``archiver serve`` does not read back what it wrote. Used only
+when asked for its build's token (tokens are random: the same token means the very build
+that saved it)."""
 
 
 def load_state(state_dir: Path, generation: str = "") -> ClientState | None:
@@ -110,6 +116,18 @@ def load_state(state_dir: Path, generation: str = "") -> ClientState | None:
     if not isinstance(state, ClientState) or state.version != version:
         return None
     return state
+
+
+def preload(state_dir: Path, generation: str) -> bool:
+    """Read the state of build generation ahead of its use (e.g. in a forked child while its
+    parent still scans the content): load_state(state_dir, generation) then returns it from
+    memory. False: no such state (load_state will find none either)."""
+    state = load_state(state_dir) if generation else None
+    if state is None or state.generation != generation:
+        return False
+    _LAST.clear()
+    _LAST[state_dir] = state
+    return True
 
 
 def save_state(state_dir: Path, state: ClientState) -> None:
