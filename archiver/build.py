@@ -52,7 +52,7 @@ from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import archive_lock
 from archiver.quick import ARTICLE_TEMPLATE, QuickBuild
-from archiver.quickstate import record, save_state, search_module, whoosh_standby
+from archiver.quickstate import Standbys, record, save_state, search_module
 from archiver.report import Reporter, SilentReporter
 from archiver.theme import theme_dir
 from archiver.writer import (
@@ -70,7 +70,6 @@ from archiver.writer import (
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from archiver.forked import Standby
     from archiver.render import PageSpec
 
 __all__ = ["CACHE_MODULES", "BuildHooks", "BuildReport", "build_site"]
@@ -163,7 +162,7 @@ class _Build:
         self.pool: ProcessPoolExecutor | None = None
         self.writer: SiteWriter | None = None
         self.index_job: Any = None
-        self.standby: Standby | None = None
+        self.standby: Standbys | None = None
 
     def run(self) -> BuildReport:
         """Skip everything when nothing changed; otherwise build and swap."""
@@ -176,7 +175,7 @@ class _Build:
                 done = None if self.clean else self._fast(stats, scanned_ns, fingerprint)
             finally:
                 if self.standby is not None:
-                    self.standby.cancel()  # not sent: nothing to index on the fast path
+                    self.standby.cancel()  # those not sent a job: not on the fast path
         if done is not None:
             return done
         self.writer = writer = SiteWriter(self.output, self.previous.outputs)
@@ -190,12 +189,14 @@ class _Build:
             self._stop_pool()
             writer.abort()
 
-    def _standby(self) -> Standby | None:
-        """When the last build left a fast-path state, a Whoosh child getting ready now for
-        an edit the fast path may take (its imports overlap the scan on the other core)."""
+    def _standby(self) -> Standbys | None:
+        """When the last build left a fast-path state, the search index children getting
+        ready now for an edit the fast path may take (their imports and reads overlap the
+        scan on the other core)."""
         if not self.previous.quick:
             return None
-        return whoosh_standby(self.settings, self.reporter, self.previous.outputs.keys())
+        previous = self.previous
+        return Standbys.start(self.settings, self.reporter, previous.outputs, previous.quick)
 
     def _fingerprint(self) -> str:
         """Read the theme, originals and settings; the fingerprint of everything but content."""

@@ -21,6 +21,11 @@ from archiver.errors import BuildError, LockedError
 FAILED = 1
 """The child's exit status when its work raised."""
 
+_HELD: set[int] = set()
+"""Pipe ends this process holds for its children (result reads, job writes). A child forked
+later closes its inherited copies first: a copy of a job pipe's write end in a sibling would
+keep the standby waiting for its job's end forever."""
+
 
 class ChildExit(Exception):
     """Raised by a child's work to exit with a given status and no result."""
@@ -59,10 +64,15 @@ class Forked:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child process (checked by the callers' tests)
             os.close(read)
+            for held in _HELD:  # the parent's ends of its other children's pipes
+                with contextlib.suppress(OSError):
+                    os.close(held)
+            _HELD.clear()
             if not collect:
                 gc.disable()
             _child(write, work, group, nice)
         os.close(write)
+        _HELD.add(read)
         if group:
             with contextlib.suppress(OSError):
                 os.setpgid(pid, pid)  # (the child does so too: whichever runs first)
@@ -73,7 +83,7 @@ class Forked:
         chunks = []
         while chunk := os.read(self.fd, 65536):
             chunks.append(chunk)
-        os.close(self.fd)
+        _release(self.fd)
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         return os.waitstatus_to_exitcode(status), b"".join(chunks)
@@ -89,7 +99,7 @@ class Forked:
                 else:
                     os.kill(self.pid, signal.SIGTERM)
         with contextlib.suppress(OSError):
-            os.close(self.fd)
+            _release(self.fd)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         self.pid = 0
@@ -115,8 +125,7 @@ class Standby:
         read, write = os.pipe()
 
         def work() -> bytes:  # pragma: no cover - runs in the forked child
-            os.close(write)  # the parent's end: closing it lets the read below see the end
-            run = ready()
+            run = ready()  # (the parent's end, write, was closed with the other held ends)
             chunks = []
             while chunk := os.read(read, 65536):
                 chunks.append(chunk)
@@ -124,10 +133,11 @@ class Standby:
                 raise ChildExit(0)  # cancelled
             return run(b"".join(chunks))
 
+        _HELD.add(write)  # so the child closes its copy: reading the job then sees its end
         child = Forked.start(work, collect=False)
         os.close(read)
         if child is None:
-            os.close(write)
+            _release(write)
             return None
         return cls(child, write)
 
@@ -139,7 +149,7 @@ class Standby:
         except OSError:  # the child is gone: its exit status tells why when it is waited for
             pass
         finally:
-            os.close(self.jobs)
+            _release(self.jobs)
         return self.child
 
     def cancel(self) -> None:
@@ -147,8 +157,14 @@ class Standby:
         if self.sent:
             return
         self.sent = True
-        os.close(self.jobs)
+        _release(self.jobs)
         self.child.stop(kill=True)
+
+
+def _release(fd: int) -> None:
+    """Close a pipe end this process held for a child."""
+    _HELD.discard(fd)
+    os.close(fd)
 
 
 def failure(code: int, data: bytes, what: str) -> BuildError | LockedError:

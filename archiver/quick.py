@@ -47,6 +47,7 @@ from archiver.quickstate import (
     ClientResult,
     IndexChild,
     QuickState,
+    Standbys,
     all_articles,
     external_digest,
     links_of,
@@ -62,7 +63,6 @@ from archiver.report import Reporter
 from archiver.writer import Renderer, body_placeholder, site_files
 
 if TYPE_CHECKING:
-    from archiver.forked import Standby
     from archiver.render import PageSpec
     from archiver.taxonomy import Archive
 
@@ -121,9 +121,9 @@ class QuickBuild:
         nonce: str,
         base: str,
         originals: Collection[str],
-        standby: Standby | None = None,
+        standby: Standbys | None = None,
     ) -> None:
-        """standby: a Whoosh child forked at the start of the build (whoosh_standby)."""
+        """standby: the search index children forked at the start of the build."""
         self.settings, self.previous, self.nonce, self.base = settings, previous, nonce, base
         self.standby = standby
         self.originals = frozenset(originals)
@@ -198,7 +198,8 @@ class QuickBuild:
     def site_intact(self) -> bool:
         """Whether the site folder holds exactly the files the last build wrote (True when the
         Whoosh child came from the standby: it checked, and its wait says so)."""
-        if self.standby is not None and self.standby.sent:
+        whoosh = None if self.standby is None else self.standby.whoosh
+        if whoosh is not None and whoosh.sent:
             return True
         return site_files(self.output) == self.previous.outputs.keys()
 
@@ -304,7 +305,7 @@ class QuickBuild:
             return IndexChild.start(
                 self.settings, state, edited, reporter, job, standby=self.standby
             )
-        return child.add_client(self.settings, edited, job)
+        return child.add_client(self.settings, edited, job, self.standby)
 
     # -- steps -----------------------------------------------------------------------------
 

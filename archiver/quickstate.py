@@ -411,13 +411,13 @@ class IndexChild:
         edited: Mapping[str, Article],
         reporter: Reporter,
         client: ClientJob | None = None,
-        standby: Standby | None = None,
+        standby: Standbys | None = None,
     ) -> IndexChild | None:
         """Fork the children; None where forking is unavailable or unsafe (other threads).
 
         client: also update the client index from the edited articles, in a second child (its
         result, the changed files, comes back through the pipe: see wait and ClientJob);
-        standby: a Whoosh child forked earlier (whoosh_standby), to run the update instead.
+        standby: children forked earlier (Standbys) run the updates instead.
         """
         if threading.active_count() > 1:
             return None
@@ -426,31 +426,40 @@ class IndexChild:
             _update_whoosh(settings, state, edited, reporter)
             return b""
 
-        if standby is not None and not standby.sent:
+        ready = None if standby is None else standby.whoosh
+        if ready is not None and not ready.sent:
             job = pickle.dumps((state.token, dict(edited)), protocol=pickle.HIGHEST_PROTOCOL)
-            child: Forked | None = standby.send(job)
+            child: Forked | None = ready.send(job)
         else:
             child = Forked.start(work, collect=False)
         if child is None:
             return None
         started = cls(child, state)
-        return started if client is None else started.add_client(settings, edited, client)
+        if client is None:
+            return started
+        return started.add_client(settings, edited, client, standby)
 
     def add_client(
-        self, settings: Settings, edited: Mapping[str, Article], client: ClientJob
+        self,
+        settings: Settings,
+        edited: Mapping[str, Article],
+        client: ClientJob,
+        standby: Standbys | None = None,
     ) -> IndexChild:
         """Also run the client index update, in a second child (a Whoosh child started early,
-        before the caller knew which client update applies); its result comes back in wait."""
+        before the caller knew which client update applies); its result comes back in wait.
+        The client standby runs it when there is one (only the articles' order travels: it
+        read the snapshot itself)."""
+        ready = None if standby is None else standby.client
+        if ready is not None and not ready.sent:
+            slugs = None if client.ordered is None else [a.slug for a in client.ordered]
+            bare = replace(client, outputs={}, ordered=None)  # it has both already
+            job = (self.state.token, bare, slugs, dict(edited))
+            self.client_child = ready.send(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+            return self
 
         def client_work() -> bytes:  # pragma: no cover - runs in the forked child
-            result = client.bodiless(settings, edited)
-            if result is None and client.ordered is not None:
-                # planned from a snapshot without bodies: the full update needs them
-                ordered = with_bodies(settings.state_path, self.state, client.ordered)
-                if ordered is None:
-                    raise ChildExit(_UNUSABLE)
-                result = client.full(settings, ordered)
-            return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+            return _client_work(settings, self.state, client, edited)
 
         self.client_child = Forked.start(client_work, collect=False)
         return self
@@ -474,6 +483,81 @@ class IndexChild:
         self.child.stop()
         if self.client_child is not None:
             self.client_child.stop()
+
+
+def _client_work(
+    settings: Settings, state: QuickState, client: ClientJob, edited: Mapping[str, Article]
+) -> bytes:  # pragma: no cover - runs in the forked child
+    """The client index child's work: the update reading no body but the edited articles',
+    else (planned from a snapshot without bodies) the full update with the bodies put back."""
+    result = client.bodiless(settings, edited)
+    if result is None and client.ordered is not None:
+        ordered = with_bodies(settings.state_path, state, client.ordered)
+        if ordered is None:
+            raise ChildExit(_UNUSABLE)
+        result = client.full(settings, ordered)
+    return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+
+
+@dataclass
+class Standbys:
+    """The search index children of a fast build, forked at its start (see Standby): the
+    Whoosh one and the client index one."""
+
+    whoosh: Standby | None
+    client: Standby | None
+
+    @classmethod
+    def start(
+        cls, settings: Settings, reporter: Reporter, outputs: Mapping[str, str], generation: str
+    ) -> Standbys:
+        """Fork both (each None where forking is unavailable); outputs and generation: the
+        last build's output digests and token."""
+        whoosh = whoosh_standby(settings, reporter, outputs.keys())
+        return cls(whoosh, client_standby(settings, outputs, generation))
+
+    def cancel(self) -> None:
+        """End the children that were not sent a job."""
+        for standby in (self.whoosh, self.client):
+            if standby is not None:
+                standby.cancel()
+
+
+def client_standby(
+    settings: Settings, outputs: Mapping[str, str], generation: str
+) -> Standby | None:
+    """The client index child of a fast build, forked before the build knows its edit
+    (IndexChild.add_client sends it): it imports the client index code and reads its state,
+    the fast-path state and the article snapshot (without bodies) while the parent scans and
+    plans; its job then carries only the edited articles and, for an update from every
+    article, their order. outputs: the last build's output digests (only changed files
+    travel back); generation: its token (whose client index state is read)."""
+
+    def ready() -> Callable[[bytes], bytes]:  # pragma: no cover - runs in the forked child
+        if search_module("client") is not None:
+            from archiver.search.clientcache import preload
+
+            preload(settings.state_path, generation)
+        state = load_state(settings.state_path)
+        articles = (
+            None if state is None else load_snapshot(settings.state_path, state, bodies=False)
+        )
+
+        def run(data: bytes) -> bytes:
+            token, client, slugs, edited = pickle.loads(data)  # from our own parent
+            if state is None or state.token != token:
+                raise ChildExit(_UNUSABLE)
+            ordered = None
+            if slugs is not None:
+                if articles is None or not set(slugs) <= articles.keys() | edited.keys():
+                    raise ChildExit(_UNUSABLE)
+                ordered = [edited[s] if s in edited else articles[s] for s in slugs]
+            job = replace(client, outputs=outputs, ordered=ordered)
+            return _client_work(settings, state, job, edited)
+
+        return run
+
+    return Standby.start(ready)
 
 
 def whoosh_standby(

@@ -238,6 +238,7 @@ def _session_threads_are_not_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast build forks its index updates only when its process runs no other thread; the
     threads the session's browser and servers keep must not decide that (else a test's result
     would depend on whether a browser test ran before it). A test's own threads still count."""
+    import archiver.forked as forked
     import archiver.quickstate as quickstate
 
     class _Threads:
@@ -246,6 +247,7 @@ def _session_threads_are_not_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
             return sum(1 for t in threading.enumerate() if t not in SESSION_THREADS)
 
     monkeypatch.setattr(quickstate, "threading", _Threads)
+    monkeypatch.setattr(forked, "threading", _Threads)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ ready before its job is known, runs it when sent, and ends without a trace when 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -94,3 +95,34 @@ def test_a_standby_failure_comes_back_as_one_line() -> None:
     code, data = standby.send(b"that").wait()
     assert code != 0
     assert str(failure(code, data, "search index update")).endswith("cannot index that")
+
+
+class _Hung(Exception):
+    """A wait that never ended."""
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise _Hung
+
+
+@pytest.mark.parametrize("order", ["first-waited-first", "second-waited-first"])
+def test_standbys_forked_one_after_another_hold_none_of_each_others_pipes(
+    tmp_path: Path, order: str
+) -> None:
+    """The second child must not keep a copy of the first one's job pipe: the first would
+    wait for its job's end forever (and the second would block writing its result)."""
+    first = Standby.start(_ready(tmp_path / "a"))
+    second = Standby.start(_ready(tmp_path / "b"))
+    later = Forked.start(lambda: b"plain")  # an ordinary child forked after both
+    assert first is not None and second is not None and later is not None
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(20)
+    try:
+        one, two = first.send(b"x" * 100_000), second.send(b"y" * 100_000)
+        waits = [(one, b"x" * 200_000), (two, b"y" * 200_000)]  # results beyond a pipe's buffer
+        for child, expected in waits if order == "first-waited-first" else waits[::-1]:
+            assert child.wait() == (0, expected)
+        assert later.wait() == (0, b"plain")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -266,46 +266,67 @@ def _whoosh_hits(settings: Settings, field: str, word: str) -> list[str]:
         ix.close()
 
 
-def test_fresh_process_indexes_in_the_standby_child(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_fresh_process_indexes_in_the_standby_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[Any]
 ) -> None:
-    """A fresh build forks its Whoosh child before it knows the edit: body and title edits
-    are indexed by that child; a build with nothing to do ends it unused."""
+    """A fresh build forks its search index children before it knows the edit: body, title,
+    tag and date edits are indexed by them (the client one rebuilds the articles' order from
+    the snapshot it read); a build with nothing to do ends both unused; a damaged site makes
+    the Whoosh one send the edit to the normal build."""
+    import archiver.quickstate as quickstate
     from archiver.forked import Standby
 
     settings = make(tmp_path / "archive")
-    sent: list[int] = []
-    cancelled: list[bool] = []
+    sent: list[str] = []
+    unused: list[str] = []
     real_send, real_cancel = Standby.send, Standby.cancel
 
+    def named(kind: str, start: Callable[..., Standby | None]) -> Callable[..., Standby | None]:
+        def started(*args: Any) -> Standby | None:
+            standby = start(*args)
+            if standby is not None:
+                standby.kind = kind  # type: ignore[attr-defined]
+            return standby
+
+        return started
+
     def send(self: Standby, job: bytes) -> Any:
-        sent.append(len(job))
+        sent.append(self.kind)  # type: ignore[attr-defined]
         return real_send(self, job)
 
     def cancel(self: Standby) -> None:
-        cancelled.append(self.sent)
+        if not self.sent:
+            unused.append(self.kind)  # type: ignore[attr-defined]
         real_cancel(self)
 
+    monkeypatch.setattr(quickstate, "whoosh_standby", named("whoosh", quickstate.whoosh_standby))
+    monkeypatch.setattr(quickstate, "client_standby", named("client", quickstate.client_standby))
     monkeypatch.setattr(Standby, "send", send)
     monkeypatch.setattr(Standby, "cancel", cancel)
-    _fresh(monkeypatch)
-    write(settings.content_path, 7, title="Zanzibarite found")
-    build(settings)
-    assert len(sent) == 1 and cancelled == [True]
+    edits: list[Callable[[Path], None]] = [
+        lambda c: write(c, 7, title="Zanzibarite found"),
+        lambda c: write(c, 9, "\nA quokkaesque sentence.\n"),
+        lambda c: write(c, 7, title="Zanzibarite found", tags="[Oceans]"),
+        lambda c: write(c, 8, published="2023-04-20"),  # from April 9: same month
+    ]
+    for number, edit in enumerate(edits, 1):
+        _fresh(monkeypatch)
+        edit(settings.content_path)
+        build(settings)
+        assert (sent, unused) == (["whoosh", "client"], [])
+        assert number == 2 or taken.pop() is not None  # the metadata fast path, not the normal
+        same_as_clean(settings, tmp_path)  # its last build has nothing to do: both unused
+        assert (sent, unused) == (["whoosh", "client"], ["whoosh", "client"])
+        sent.clear()
+        unused.clear()
     assert _whoosh_hits(settings, "title", "zanzibarite") == ["a07"]
-    _fresh(monkeypatch)
-    write(settings.content_path, 9, "\nA quokkaesque sentence.\n")
-    build(settings)
-    assert len(sent) == 2 and _whoosh_hits(settings, "body", "quokkaesque") == ["a09"]
-    build(settings)  # nothing to do: the standby is ended unused
-    assert len(sent) == 2 and cancelled[-1] is False
-    same_as_clean(settings, tmp_path)
-    # the standby checks the site: a missing page sends the edit to the normal build
+    assert _whoosh_hits(settings, "body", "quokkaesque") == ["a09"]
     (settings.output_path / "tags" / "index.html").unlink()
     _fresh(monkeypatch)
     write(settings.content_path, 7, title="Zanzibarite found again")
     _, rendered = build(settings)
-    assert len(sent) == 3 and "tags/index.html" in rendered
+    assert sent == ["whoosh", "client"] and "tags/index.html" in rendered
+    assert taken[-1] is None  # the Whoosh standby found the site damaged: the normal build
     same_as_clean(settings, tmp_path)
 
 
