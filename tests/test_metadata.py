@@ -211,3 +211,10 @@ def test_parse_bio() -> None:
     assert credit is not None and credit.authors == ("Tomas novak".title(),)
     assert parse_bio("New York is a city of writers and editors.") is None
     assert parse_bio("The plan is a reporter's dream.") is None
+
+
+@pytest.mark.parametrize("line", ["Published ſept. 5, 2024", "ſeptember 5, 2024 6:24pm EST"])
+def test_a_month_name_matched_only_case_insensitively_is_no_date_and_no_crash(line: str) -> None:
+    """The long s folds to "s" in a case-insensitive match, but "ſept" names no month."""
+    assert parse_date(line) is None
+    assert parse_date(line.replace("ſ", "S")) is not None

@@ -154,7 +154,10 @@ def parse_date(text: str) -> dt.date | dt.datetime | None:
             day_n, month = (a, b) if groups["sep"] == "." or a > 12 else (b, a)
             day = _day(groups["y"], month, str(day_n))
         else:
-            day = _day(groups["y"], MONTHS[groups["mon"].lower()], groups["d"])
+            named = MONTHS.get(groups["mon"].lower())
+            if named is None:  # matched case-insensitively but not a name (the long s of "ſept")
+                continue
+            day = _day(groups["y"], named, groups["d"])
         if day is None or not 1990 <= day.year <= 2100:
             continue
         value = _with_time(day, groups)
