@@ -26,6 +26,18 @@ def naive(text: str, gone: set[int], added: list[int], total: int) -> str:
     return encode_ids(sorted([d for d in decode_ids(text) if d not in gone] + added), total)
 
 
+def _change(
+    rng: random.Random, ids: list[int], total: int, widths: list[int], most: int
+) -> tuple[tuple[int, int], set[int], list[int]]:
+    """A random span of doc ids, some of its ids taken out and up to most free ones put in."""
+    lo = rng.randrange(total)
+    hi = min(total - 1, lo + rng.choice(widths))
+    inside = [d for d in ids if lo <= d <= hi]
+    gone = set(rng.sample(inside, rng.randint(0, len(inside)))) if inside else set()
+    free = [d for d in range(lo, hi + 1) if d not in ids or d in gone]
+    return (lo, hi), gone, sorted(rng.sample(free, rng.randint(0, min(len(free), most))))
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_relist_equals_decode_change_encode(seed: int) -> None:
     rng = random.Random(seed)
@@ -33,12 +45,7 @@ def test_relist_equals_decode_change_encode(seed: int) -> None:
     density = rng.choice([0.001, 0.05, 0.16, 0.17, 0.2, 0.6, 1.0])
     ids = [d for d in range(total) if rng.random() < density]
     text = encode_ids(ids, total)
-    lo = rng.randrange(total)
-    hi = min(total - 1, lo + rng.choice([0, 1, 5, 40, 3000]))
-    inside = [d for d in ids if lo <= d <= hi]
-    gone = set(rng.sample(inside, rng.randint(0, len(inside)))) if inside else set()
-    free = [d for d in range(lo, hi + 1) if d not in ids or d in gone]
-    added = sorted(rng.sample(free, rng.randint(0, min(len(free), 4))))
+    (lo, hi), gone, added = _change(rng, ids, total, [0, 1, 5, 40, 3000], 4)
     assert relist(text, (lo, hi), gone, added, total) == naive(text, gone, added, total)
     if text and not text.startswith("!"):  # the splice alone, where it applies
         spliced = gaps_spliced(text, (lo, hi), gone, added, total)
@@ -148,12 +155,7 @@ def test_gap_splice_applies_whenever_the_result_stays_gap_coded(seed: int) -> No
     if text.startswith("!"):
         ids = ids[:: rng.randint(4, 9)]
         text = encode_ids(ids, total)
-    lo = rng.randrange(total)
-    hi = min(total - 1, lo + rng.choice([0, 3, 10, 200, 5000]))
-    inside = [d for d in ids if lo <= d <= hi]
-    gone = set(rng.sample(inside, rng.randint(0, len(inside)))) if inside else set()
-    free = [d for d in range(lo, hi + 1) if d not in ids or d in gone]
-    added = sorted(rng.sample(free, rng.randint(0, min(len(free), 12))))
+    (lo, hi), gone, added = _change(rng, ids, total, [0, 3, 10, 200, 5000], 12)
     expected = naive(text, gone, added, total)
     if text.startswith("!"):
         assert relist(text, (lo, hi), gone, added, total) == expected
