@@ -12,7 +12,7 @@ and grouping every tag in each fresh process is what it saves.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
@@ -36,13 +36,18 @@ def title_words(title: str) -> frozenset[str]:
 
 def save_words(state_dir: Path, token: str, articles: Sequence[Article]) -> None:
     """Store the title-word index of a full build's articles (read by load_words)."""
+    titles = {article.slug: article.title for article in articles}
+    index = (token, _word_index(articles), titles)
+    atomic_write(state_dir / WORDS_NAME, pickle.dumps(index, protocol=5))
+
+
+def _word_index(articles: Iterable[Article]) -> dict[str, list[str]]:
+    """Significant title word -> slugs of the articles having it, in the articles' order."""
     words: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
     for article in articles:
-        titles[article.slug] = article.title
         for word in title_words(article.title):
             words.setdefault(word, []).append(article.slug)
-    atomic_write(state_dir / WORDS_NAME, pickle.dumps((token, words, titles), protocol=5))
+    return words
 
 
 def load_words(state_dir: Path, token: str) -> WordIndex | None:
@@ -96,11 +101,7 @@ class Postings(Mapping[str, Sequence[int]]):
 
     def _scan(self) -> dict[str, list[str]]:
         """The word index from every title (no usable saved one)."""
-        words: dict[str, list[str]] = {}
-        for article in self.ordered:
-            for word in title_words(article.title):
-                words.setdefault(word, []).append(article.slug)
-        return words
+        return _word_index(self.ordered)
 
     def __getitem__(self, feature: str) -> Sequence[int]:
         found = self.built.get(feature)
@@ -117,7 +118,8 @@ class Postings(Mapping[str, Sequence[int]]):
             slugs = self.words.get(feature[2:])
             if not slugs or not feature.startswith("w:"):
                 raise KeyError(feature)
-            found = _Sorted(slugs, self.position)
+            position = self.position
+            found = sorted(position[s] for s in slugs)
         self.built[feature] = found
         return found
 
@@ -165,34 +167,3 @@ class _Positions(Sequence[int]):
         if self.items is None:
             self.items = [self.position[a.slug] for a in self.members]
         return iter(self.items)
-
-
-class _Sorted(Sequence[int]):
-    """The ascending positions of some slugs, sorted on first read (its length is known
-    without: most words' postings are only measured)."""
-
-    def __init__(self, slugs: list[str], position: Mapping[str, int]) -> None:
-        self.slugs, self.position = slugs, position
-        self.items: list[int] | None = None
-
-    def _sorted(self) -> list[int]:
-        """The positions, sorted once."""
-        if self.items is None:
-            position = self.position
-            self.items = sorted(position[s] for s in self.slugs)
-        return self.items
-
-    def __len__(self) -> int:
-        return len(self.slugs)
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[int]: ...
-
-    def __getitem__(self, index: int | slice) -> int | list[int]:
-        return self._sorted()[index]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._sorted())
