@@ -52,7 +52,8 @@ from archiver.memory import no_gc
 from archiver.model import Article
 from archiver.paths import archive_lock
 from archiver.quick import ARTICLE_TEMPLATE, QuickBuild
-from archiver.quickstate import Standbys, record, save_state, search_module
+from archiver.quickchild import Standbys
+from archiver.quickstate import record, save_state, search_module
 from archiver.report import Reporter, SilentReporter
 from archiver.theme import theme_dir
 from archiver.writer import (

@@ -1,7 +1,7 @@
 """Work in a forked child process: its result, or its failure as one line, comes back by pipe.
 
 Search index updates run this way while the build renders (search.index.IndexJob for a cold
-build, quickstate.IndexChild for a fast edit). The child never returns into the caller's code:
+build, quickchild.IndexChild for a fast edit). The child never returns into the caller's code:
 it runs the work, writes the result (or ``Kind\\nmessage``) to the pipe and exits.
 """
 

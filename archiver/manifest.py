@@ -23,7 +23,7 @@ RACY_NS = 2_000_000_000
 ENGINE_MODULES = (
     "model", "config", "content", "markup", "taxonomy", "links", "pages", "render",
     "theme", "build", "cache", "manifest", "writer", "quick", "quickstate", "quickmeta", "cite",
-    "quickorder", "quickrelate", "quickterms", "quickclient", "quickwords",
+    "quickorder", "quickrelate", "quickterms", "quickclient", "quickwords", "quickchild",
 )  # fmt: skip
 """Modules (besides archiver/search/) whose code shapes the site; editing one re-renders all."""
 

@@ -19,7 +19,7 @@ Anything else returns None and the caller runs the normal incremental build.
 
 In a fresh process nothing needs every article: the pages read the few articles they show from
 the content cache, the client index updates from the edited articles (its state must carry the
-previous build's token), and the Whoosh update runs in a forked child (quickstate.IndexChild)
+previous build's token), and the Whoosh update runs in a forked child (quickchild.IndexChild)
 while this process renders. Each falls back to the article snapshot when it cannot show that
 its shortcut gives the same bytes.
 """
@@ -42,12 +42,15 @@ from archiver.errors import BuildError
 from archiver.manifest import RACY_NS, Manifest, combine, forget_manifest, save_manifest
 from archiver.model import Article, Term
 from archiver.paths import atomic_write, safe_join
-from archiver.quickstate import (
+from archiver.quickchild import (
     ClientJob,
     ClientResult,
     IndexChild,
-    QuickState,
     Standbys,
+    update_search_index,
+)
+from archiver.quickstate import (
+    QuickState,
     all_articles,
     external_digest,
     links_of,
@@ -57,7 +60,6 @@ from archiver.quickstate import (
     remembered,
     save_state,
     search_module,
-    update_search_index,
 )
 from archiver.report import Reporter
 from archiver.writer import Renderer, body_placeholder, site_files

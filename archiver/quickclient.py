@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from archiver.config import Settings
 from archiver.memory import no_gc
 from archiver.model import Article, Page
-from archiver.quickstate import ClientJob, ClientResult, changed_files, search_module
+from archiver.quickchild import ClientJob, ClientResult, changed_files
+from archiver.quickstate import search_module
 
 if TYPE_CHECKING:
     from archiver.search.clientcache import ClientState, Kinds
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MovedClientJob(ClientJob):
-    """quickstate.ClientJob whose update from every article (ordered) is client_pages_moved
+    """quickchild.ClientJob whose update from every article (ordered) is client_pages_moved
     when it applies (then only the renumbered documents' terms are encoded again)."""
 
     def run(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:

@@ -29,12 +29,12 @@ from archiver.cache import open_cache
 from archiver.links import paged
 from archiver.model import Article, Term
 from archiver.quick import _ANNOUNCE, pages_written
+from archiver.quickchild import ClientResult, update_search_index
 from archiver.quickclient import MovedClientJob
 from archiver.quickorder import Before, Lazy, dated, differ, same_months, sorted_articles
 from archiver.quickorder import moved as is_moved
 from archiver.quickrelate import Order, relate
 from archiver.quickstate import (
-    ClientResult,
     Links,
     QuickState,
     external_digest,
@@ -43,7 +43,6 @@ from archiver.quickstate import (
     pathless,
     remember,
     remembered,
-    update_search_index,
     with_bodies,
 )
 from archiver.quickstate import _term_names as term_names

@@ -239,14 +239,14 @@ def _session_threads_are_not_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     threads the session's browser and servers keep must not decide that (else a test's result
     would depend on whether a browser test ran before it). A test's own threads still count."""
     import archiver.forked as forked
-    import archiver.quickstate as quickstate
+    import archiver.quickchild as quickchild
 
     class _Threads:
         @staticmethod
         def active_count() -> int:
             return sum(1 for t in threading.enumerate() if t not in SESSION_THREADS)
 
-    monkeypatch.setattr(quickstate, "threading", _Threads)
+    monkeypatch.setattr(quickchild, "threading", _Threads)
     monkeypatch.setattr(forked, "threading", _Threads)
 
 

@@ -545,14 +545,14 @@ def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_fast_path_in_a_fresh_process_forks_the_index_update(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import archiver.quickstate as quickstate
+    import archiver.quickchild as quickchild
     import archiver.search.client as client
 
     content = _prepared(settings)
     _fresh_process(monkeypatch)
     started: list[object] = []
     edited_pages: list[object] = []
-    real_start, real_edited = quickstate.IndexChild.start, client.client_pages_edited
+    real_start, real_edited = quickchild.IndexChild.start, client.client_pages_edited
 
     def start(*args: Any, **kwargs: Any) -> Any:
         started.append(real_start(*args, **kwargs))
@@ -562,7 +562,7 @@ def test_fast_path_in_a_fresh_process_forks_the_index_update(
         edited_pages.append(real_edited(*args, **kwargs))
         return edited_pages[-1]
 
-    monkeypatch.setattr(quickstate.IndexChild, "start", start)
+    monkeypatch.setattr(quickchild.IndexChild, "start", start)
     monkeypatch.setattr(client, "client_pages_edited", edited)
     _summarised(content, "alpha.md", "Alpha body with zanzibarite.")
     _, rendered = build(settings)
@@ -590,7 +590,7 @@ def test_fast_path_index_update_without_snapshot_needs_an_intact_index(
     """Slug-only stand-ins are used only when the index already holds every other article."""
     import json
 
-    import archiver.quickstate as quickstate
+    import archiver.quickchild as quickchild
     from archiver.search.index import META_NAME, index_path
 
     content = _prepared(settings)
@@ -600,13 +600,13 @@ def test_fast_path_index_update_without_snapshot_needs_an_intact_index(
     meta["docs"]["gamma"] = ""  # as if gamma were not indexed: it must be indexed for real
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     attempts: list[bool] = []
-    real = quickstate._update_indexed
+    real = quickchild._update_indexed
 
     def spy(*args: Any) -> bool:
         attempts.append(real(*args))
         return attempts[-1]
 
-    monkeypatch.setattr(quickstate, "_update_indexed", spy)
+    monkeypatch.setattr(quickchild, "_update_indexed", spy)
     _summarised(content, "alpha.md", "Alpha body with zanzibarite.")
     build(settings)
     assert _hits(settings, "zanzibarite") == ["alpha"]

@@ -273,7 +273,7 @@ def test_fresh_process_indexes_in_the_standby_children(
     tag and date edits are indexed by them (the client one rebuilds the articles' order from
     the snapshot it read); a build with nothing to do ends both unused; a damaged site makes
     the Whoosh one send the edit to the normal build."""
-    import archiver.quickstate as quickstate
+    import archiver.quickchild as quickchild
     from archiver.forked import Standby
 
     settings = make(tmp_path / "archive")
@@ -299,8 +299,8 @@ def test_fresh_process_indexes_in_the_standby_children(
             unused.append(self.kind)  # type: ignore[attr-defined]
         real_cancel(self)
 
-    monkeypatch.setattr(quickstate, "whoosh_standby", named("whoosh", quickstate.whoosh_standby))
-    monkeypatch.setattr(quickstate, "client_standby", named("client", quickstate.client_standby))
+    monkeypatch.setattr(quickchild, "whoosh_standby", named("whoosh", quickchild.whoosh_standby))
+    monkeypatch.setattr(quickchild, "client_standby", named("client", quickchild.client_standby))
     monkeypatch.setattr(Standby, "send", send)
     monkeypatch.setattr(Standby, "cancel", cancel)
     edits: list[Callable[[Path], None]] = [
@@ -370,17 +370,17 @@ def test_fresh_process_updates_the_client_index_in_the_index_child(
 ) -> None:
     """Body, title and tag edits: the forked child updates Whoosh and the client index (its
     changed files come back through the pipe)."""
-    import archiver.quickstate as quickstate
+    import archiver.quickchild as quickchild
 
     settings = make(tmp_path / "archive")
     children: list[Any] = []
-    real_start = quickstate.IndexChild.start
+    real_start = quickchild.IndexChild.start
 
     def start(*args: Any, **kwargs: Any) -> Any:
         children.append(real_start(*args, **kwargs))
         return children[-1]
 
-    monkeypatch.setattr(quickstate.IndexChild, "start", start)
+    monkeypatch.setattr(quickchild.IndexChild, "start", start)
     for edit in (
         lambda c: write(c, 7, "\nMore words in the body.\n"),
         lambda c: write(c, 7, title="Harbour storm treaty anew"),
