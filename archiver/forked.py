@@ -105,6 +105,11 @@ class Forked:
         self.pid = 0
 
 
+STANDBY_NICE = 5
+"""A standby's lower priority: a build that turns out to have nothing to do is not slowed by
+children getting ready for a job that does not come."""
+
+
 class Standby:
     """A forked child that gets ready (imports, loads) while the parent is still finding out
     what it will be asked, then runs the one job sent to it (send), or ends unused (cancel).
@@ -134,7 +139,7 @@ class Standby:
             return run(b"".join(chunks))
 
         _HELD.add(write)  # so the child closes its copy: reading the job then sees its end
-        child = Forked.start(work, collect=False)
+        child = Forked.start(work, collect=False, nice=STANDBY_NICE)
         os.close(read)
         if child is None:
             _release(write)
