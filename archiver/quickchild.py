@@ -201,17 +201,29 @@ class IndexChild:
         edited: Mapping[str, Article],
         client: ClientJob,
         standby: Standbys | None = None,
+        *,
+        place: bool = False,
     ) -> IndexChild:
         """Also run the client index update, in a second child (a Whoosh child started early,
         before the caller knew which client update applies); its result comes back in wait.
         The client standby runs it when there is one (only the articles' order travels: it
-        read the snapshot itself)."""
+        read the snapshot itself). Once one is running, another call changes nothing.
+
+        place: the standby works out the order itself, as the metadata fast path does (the
+        edited-only update when the edited articles keep their place, tags and source, else
+        the update from every article, newest first): the job can go before the caller
+        planned; without a standby nothing starts then.
+        """
+        if self.client_child is not None:
+            return self
         ready = None if standby is None else standby.client
         if ready is not None and not ready.sent:
             slugs = None if client.ordered is None else [a.slug for a in client.ordered]
             bare = replace(client, outputs={}, ordered=None)  # it has both already
-            job = (self.state.token, bare, slugs, dict(edited))
+            job = (self.state.token, bare, slugs, dict(edited), place)
             self.client_child = ready.send(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+            return self
+        if place:
             return self
 
         def client_work() -> bytes:  # pragma: no cover - runs in the forked child
@@ -300,11 +312,15 @@ def client_standby(
         )
 
         def run(data: bytes) -> bytes:
-            token, client, slugs, edited = pickle.loads(data)  # from our own parent
+            token, client, slugs, edited, place = pickle.loads(data)  # from our own parent
             if state is None or state.token != token:
                 raise ChildExit(_UNUSABLE)
             ordered = None
-            if slugs is not None:
+            if place:
+                if articles is None or not edited.keys() <= articles.keys():
+                    raise ChildExit(_UNUSABLE)
+                ordered = _order(articles, edited)
+            elif slugs is not None:
                 if articles is None or not set(slugs) <= articles.keys() | edited.keys():
                     raise ChildExit(_UNUSABLE)
                 ordered = [edited[s] if s in edited else articles[s] for s in slugs]
@@ -314,6 +330,18 @@ def client_standby(
         return run
 
     return Standby.start(ready)
+
+
+def _order(articles: Mapping[str, Article], edited: Mapping[str, Article]) -> list[Article] | None:
+    """The order the metadata fast path gives the client index update: None when the edited
+    articles keep their place, tags and source (the edited-only update), else every article
+    (the edited ones as edited) newest first."""
+    from archiver.quickorder import in_place
+    from archiver.taxonomy import sort_articles
+
+    if in_place({slug: articles[slug] for slug in edited}, edited):
+        return None
+    return list(sort_articles({**articles, **edited}.values()))
 
 
 def whoosh_standby(

@@ -31,7 +31,7 @@ from archiver.model import Article, Term
 from archiver.quick import _ANNOUNCE, pages_written
 from archiver.quickchild import ClientResult, update_search_index
 from archiver.quickclient import MovedClientJob
-from archiver.quickorder import Before, Lazy, dated, differ, same_months, sorted_articles
+from archiver.quickorder import Before, Lazy, dated, differ, in_place, same_months, sorted_articles
 from archiver.quickorder import moved as is_moved
 from archiver.quickrelate import Order, relate
 from archiver.quickstate import (
@@ -74,6 +74,10 @@ def run_meta(
 
     state = edit.state
     new = {p.article.slug: p.article for p in edit.parsed if p.article is not None}
+    token = secrets.token_hex(8)
+    if quick.whoosh is not None:  # the client standby works out the order itself: it can start
+        early = MovedClientJob(quick.previous.quick, token, quick.previous.outputs)
+        quick.whoosh.add_client(quick.settings, new, early, quick.standby, place=True)
     articles = remembered(quick.settings.state_path, state.token)
     lite = articles is None  # planning reads no body: they stay on disk
     if articles is None:
@@ -91,7 +95,6 @@ def run_meta(
     plan = _Plan(quick, edit, articles, old, new, Before(before, moved))
     if not plan.prepare():
         return None
-    token = secrets.token_hex(8)
     ordered = None if _in_place(plan) else plan.ordered
     job = MovedClientJob(quick.previous.quick, token, quick.previous.outputs, ordered)
     child = quick.index_child(state, new, reporter, job)  # Whoosh's may have started already
@@ -438,9 +441,7 @@ class _Plan:
 def _in_place(plan: _Plan) -> bool:
     """Whether the edited articles keep their place, tags and source: the client index can
     then be updated from them alone (in the index child)."""
-    return not plan.order.moved and all(
-        (o.tags, o.source) == (plan.new[s].tags, plan.new[s].source) for s, o in plan.old.items()
-    )
+    return not plan.order.moved and in_place(plan.old, plan.new)
 
 
 __all__ = ["Lazy", "run_meta"]

@@ -3,7 +3,7 @@ page reads them, the order before an edit that moves articles, what a move chang
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import overload
 
 from archiver.model import Article
@@ -45,6 +45,15 @@ class Lazy(Sequence[Article]):
 def moved(old: Article, new: Article) -> bool:
     """Whether an edit changes what orders and dates the article (its place in every list)."""
     return (old.published, old.archived, old.slug) != (new.published, new.archived, new.slug)
+
+
+def in_place(old: Mapping[str, Article], new: Mapping[str, Article]) -> bool:
+    """Whether the edited articles (new; old: as they were) keep their place, tags and source:
+    the client index can then be updated from them alone."""
+    return all(
+        not moved(o, new[s]) and (o.tags, o.source) == (new[s].tags, new[s].source)
+        for s, o in old.items()
+    )
 
 
 class Before:

@@ -127,8 +127,11 @@ def relate(
     affected = {position[s] for s in new}
     for feature in changed:
         affected.update(postings.get(feature, ()))
+    kept = {slug: before_features[slug] & set(features_of(position[slug])) for slug in new}
     for slug in order.moved:
-        affected.update(_moved_reach(order, slug, near[slug], postings, before_features, new))
+        affected.update(
+            _moved_reach(order, slug, kept[slug], postings, before_features, new, state, count)
+        )
     affected |= _shifted_affected(order, spans, postings, features_of, state)
     total = len(ordered) + 1
     weight: dict[str, float] = {}
@@ -200,22 +203,62 @@ def _reach(postings: Mapping[str, Sequence[int]], features: set[str], at_index: 
 def _moved_reach(
     order: Order,
     slug: str,
-    features: set[str],
+    kept: set[str],
     postings: Mapping[str, Sequence[int]],
     before_features: dict[str, set[str]],
     new: Mapping[str, Article],
+    state: QuickState,
+    count: int,
 ) -> set[int]:
-    """New positions of the articles whose windows held the moved article before the edit
-    or hold it now."""
-    found = set(_reach(postings, features, order.position[slug]))
+    """New positions of the articles whose related list the move of slug may change, among
+    those near its old or new place in the posting of a feature it kept (one it gained or
+    lost is a changed feature: everyone having it is recomputed anyway).
+
+    Such an article keeps its candidates and their scores when its window on every such
+    feature holds the same articles before and after (no weight changes: the posting keeps
+    its length). Then only the moved article's distance changed (the shifted block's
+    distances are _shifted_affected's business), which matters only when it was one of the
+    related articles, or may now be: its new distance is about as short as the farthest one's.
+    """
+    from archiver.taxonomy import _window
+
     ordered, before, was = order.ordered, order.before, order.before_position
-    old_postings: dict[str, list[int]] = {}
-    for feature in features:  # the postings as they were, in old positions
-        members = [ordered[i].slug for i in postings.get(feature, ()) if ordered[i].slug not in new]
+    position = order.position
+    holding: set[int] = set()  # windows unchanged, holding the moved article
+    found: set[int] = set()
+    for feature in kept:
+        posting = postings.get(feature, ())
+        members = [ordered[i].slug for i in posting if ordered[i].slug not in new]
         members += [s for s in new if feature in before_features[s]]
-        old_postings[feature] = sorted(was[s] for s in members)
-    for index in _reach(old_postings, features, was[slug]):
-        found.add(order.position[before[index].slug])
+        old_posting = sorted(was[s] for s in members)
+        if not (_used(feature, len(posting)) or _used(feature, len(old_posting))):
+            continue
+        near = set(_reach({feature: posting}, {feature}, position[slug]))
+        near.update(
+            position[before[i].slug] for i in _reach({feature: old_posting}, {feature}, was[slug])
+        )
+        for index in near - found:
+            other = ordered[index].slug
+            if other == slug:
+                continue
+            now = {ordered[i].slug for i in _window(posting, index)}
+            then = {before[i].slug for i in _window(old_posting, was[other])}
+            if now != then:
+                found.add(index)
+            elif slug in now:
+                holding.add(index)
+    for index in holding - found:
+        links = links_of(state, ordered[index].slug)
+        if links is None or slug in links[1] or len(links[1]) < count:
+            found.add(index)
+            continue
+        places = [position.get(s) for s in links[1]]
+        if any(at is None for at in places):
+            found.add(index)
+            continue
+        farthest = max(abs(at - index) for at in places if at is not None)
+        if abs(position[slug] - index) <= farthest + 2:
+            found.add(index)
     return found
 
 

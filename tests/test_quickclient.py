@@ -231,3 +231,31 @@ def test_date_edit_decodes_no_term_list(tmp_path: Path, monkeypatch: pytest.Monk
     ours, theirs = load_state(settings.state_path), load_state(clean.state_path)
     assert ours is not None and theirs is not None
     assert dataclasses.asdict(ours) == dataclasses.asdict(theirs)
+
+
+def test_the_client_standby_orders_articles_as_the_metadata_fast_path_does() -> None:
+    """quickchild._order (the standby's own decision, made before the parent plans): the
+    edited-only update (None) after a title edit; after a date or tag edit, every article
+    newest first exactly as the fast path's plan orders them."""
+    from archiver.quickchild import _order
+    from archiver.taxonomy import sort_articles
+
+    rng = random.Random(5)
+    articles = {a.slug: a for a in lite_corpus(80, rng)}
+    target = sorted(articles)[30]
+    old = articles[target]
+    assert old.published is not None
+    edits = {
+        "title": dataclasses.replace(old, title="Another title"),
+        "date": dataclasses.replace(old, published=old.published - dt.timedelta(days=40)),
+        "tag": dataclasses.replace(old, tags=(*old.tags, "Brand new")),
+    }
+    assert _order(articles, {target: edits["title"]}) is None
+    for kind in ("date", "tag"):
+        edited = {target: edits[kind]}
+        expected = list(sort_articles({**articles, **edited}.values()))
+        assert _order(articles, edited) == expected, kind
+    moved = _order(articles, {target: edits["date"]})
+    assert moved is not None and [a.slug for a in moved] != list(
+        a.slug for a in sort_articles(articles.values())
+    )

@@ -144,3 +144,30 @@ def test_too_far_a_move_is_left_to_the_normal_build() -> None:
         now, {a.slug: i for i, a in enumerate(now)}, articles, position, frozenset({edited.slug})
     )
     assert order.shifted() is None
+
+
+@pytest.mark.parametrize(("was", "now"), [(10, 5), (5, 10), (12, 6)])
+def test_a_move_past_a_tie_on_the_other_side_is_recomputed(was: int, now: int) -> None:
+    """b's only candidates, x and c, score the same; x moves between nearer and farther than
+    c (on b's other side) through articles b shares nothing with: the window of b keeps
+    both, no related article is in the shifted block, yet b's list changes."""
+
+    def at(place: int) -> dt.datetime:  # positions count newest first
+        return START + dt.timedelta(days=100 - place)
+
+    filler = {
+        f"f{i:02d}": Article(title="ab", slug=f"f{i:02d}", body="", published=at(i))
+        for i in range(40)
+        if i not in (was, 20, 32)
+    }
+    rare = ("rare one",)
+    x = Article(title="ab", slug="x", body="", tags=rare, published=at(was))
+    b = Article(title="ab", slug="b", body="", tags=rare, published=at(20))
+    c = Article(title="ab", slug="c", body="", tags=rare, published=at(32))
+    articles = {**filler, "x": x, "b": b, "c": c}
+    edited = {
+        "x": Article(
+            title="ab", slug="x", body="", tags=rare, published=at(now) + dt.timedelta(hours=1)
+        )
+    }
+    assert check(articles, edited, count=1) >= 1
