@@ -106,8 +106,9 @@ class Forked:
 
 
 STANDBY_NICE = 5
-"""A standby's lower priority: a build that turns out to have nothing to do is not slowed by
-children getting ready for a job that does not come."""
+"""A standby's lower priority while it gets ready: a build that turns out to have nothing to do
+is not slowed by children getting ready for a job that does not come. The job it is sent runs
+at the parent's priority again where the system allows raising it (root, or RLIMIT_NICE)."""
 
 
 class Standby:
@@ -128,6 +129,7 @@ class Standby:
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return None
         read, write = os.pipe()
+        priority = os.getpriority(os.PRIO_PROCESS, 0)
 
         def work() -> bytes:  # pragma: no cover - runs in the forked child
             run = ready()  # (the parent's end, write, was closed with the other held ends)
@@ -136,6 +138,8 @@ class Standby:
                 chunks.append(chunk)
             if not chunks:
                 raise ChildExit(0)  # cancelled
+            with contextlib.suppress(OSError):  # the job goes at the parent's priority, where
+                os.setpriority(os.PRIO_PROCESS, 0, priority)  # the system lets us raise it
             return run(b"".join(chunks))
 
         _HELD.add(write)  # so the child closes its copy: reading the job then sees its end

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import BuildError
-from archiver.forked import Forked, Standby, failure
+from archiver.forked import STANDBY_NICE, Forked, Standby, failure
 
 
 def test_forked_work_returns_its_bytes() -> None:
@@ -57,6 +57,35 @@ def test_standby_gets_ready_before_its_job_and_runs_it(tmp_path: Path) -> None:
     child = standby.send(b"ab")
     standby.cancel()  # a no-op once sent: the child is the caller's to wait for
     assert child.wait() == (0, b"abab")
+
+
+def _may_raise_priority() -> bool:
+    """Whether this process may lower its niceness again (root, or a RLIMIT_NICE allowing it)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    return os.geteuid() == 0 or soft == resource.RLIM_INFINITY or 20 - soft <= own
+
+
+def test_a_standby_gets_ready_at_a_lower_priority_and_runs_its_job_at_ours(
+    tmp_path: Path,
+) -> None:
+    """It waits niced (a build with nothing to do is not slowed); its job is on the build's
+    critical path, so it runs at the parent's priority wherever the system allows that."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    log = tmp_path / "ready"
+
+    def ready() -> Callable[[bytes], bytes]:
+        log.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+        return lambda job: str(os.getpriority(os.PRIO_PROCESS, 0)).encode()
+
+    standby = Standby.start(ready)
+    assert standby is not None
+    code, data = standby.send(b"job").wait()
+    assert code == 0
+    assert int(log.read_text()) == min(own + STANDBY_NICE, 19)
+    assert int(data) == (own if _may_raise_priority() else min(own + STANDBY_NICE, 19))
 
 
 def test_a_large_job_reaches_the_standby_whole(tmp_path: Path) -> None:
