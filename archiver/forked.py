@@ -11,6 +11,7 @@ import contextlib
 import gc
 import os
 import signal
+import struct
 import sys
 import threading
 from collections.abc import Callable
@@ -35,11 +36,29 @@ class ChildExit(Exception):
         self.code = code
 
 
+_EARLY = b"\x00early\x00"
+"""The mark before a result a child hands over early (deliver), then its length."""
+
+_OUT: list[int] = []
+"""In a forked child: the pipe end its result goes to (deliver writes there)."""
+
+
+def deliver(data: bytes) -> None:
+    """In a forked child: hand the parent its result now and go on working (saving state the
+    parent needs only later); the parent reads it with Forked.result, and its wait then gives
+    the exit status of the rest of the work."""
+    if not _OUT:
+        raise RuntimeError("deliver: not in a forked child")
+    _write_all(_OUT[0], _EARLY + struct.pack("<Q", len(data)) + data)
+
+
 class Forked:
     """A forked child running one piece of work (see start); wait() or stop() reaps it."""
 
     def __init__(self, pid: int, fd: int, group: bool) -> None:
         self.pid, self.fd, self.group = pid, fd, group
+        self.buffer = b""
+        """Bytes read by result() that were not an early result (wait returns them)."""
 
     @classmethod
     def start(
@@ -78,9 +97,32 @@ class Forked:
                 os.setpgid(pid, pid)  # (the child does so too: whichever runs first)
         return cls(pid, read, group)
 
+    def result(self) -> bytes | None:
+        """The result the child handed over early (deliver), once it has; None when it ended
+        without doing so (wait then gives its status and what it wrote)."""
+        head = self._read(len(_EARLY) + 8)
+        if head[: len(_EARLY)] != _EARLY or len(head) < len(_EARLY) + 8:
+            self.buffer = head
+            return None
+        (size,) = struct.unpack("<Q", head[len(_EARLY) :])
+        data = self._read(size)
+        if len(data) < size:  # it died while writing it
+            self.buffer = data
+            return None
+        return data
+
+    def _read(self, size: int) -> bytes:
+        """Up to size bytes from the child (fewer only when it closed its end)."""
+        chunks, left = [], size
+        while left > 0 and (chunk := os.read(self.fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     def wait(self) -> tuple[int, bytes]:
-        """Wait for the child: its exit status and everything it wrote."""
-        chunks = []
+        """Wait for the child: its exit status and everything it wrote (after any early
+        result read by result())."""
+        chunks = [self.buffer]
         while chunk := os.read(self.fd, 65536):
             chunks.append(chunk)
         _release(self.fd)
@@ -187,6 +229,7 @@ def failure(code: int, data: bytes, what: str) -> BuildError | LockedError:
 def _child(fd: int, work: Callable[[], bytes], group: bool, nice: int) -> NoReturn:
     """Run the work in the child and exit with its status (never returns)."""
     code = FAILED
+    _OUT[:] = [fd]
     try:
         if group:
             os.setpgid(0, 0)

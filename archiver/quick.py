@@ -248,6 +248,7 @@ class QuickBuild:
                     return None
         defer = child is None and articles is not None and bool(_ANNOUNCE)
         search: ClientResult | None = None
+        held = child  # reaped on the way out, unless its state saving is awaited below
         try:
             if not self.site_intact():  # checked while the children work
                 return None
@@ -270,22 +271,29 @@ class QuickBuild:
                 search = self._client(edit, edited, articles, token)
                 if search is None:
                     return None
+            held = None
+        finally:
+            if held is not None:
+                held.reap()
+        try:
+            self.remember_parsed(edit, scanned_ns)
+            self._write(writes, set(), on_rendered, pages.keys())
+            if defer:  # a failure from here on leaves no manifest: the next build is a full one
+                pages_written()  # the browser reloads while the search indexes are updated
+                search = self._client(edit, edited, articles, token)
+                if search is None:
+                    raise BuildError("search index update failed: article snapshot unusable")
+                assert articles is not None
+                self._index(articles, set(edited), reporter)
+            assert search is not None
+            client_writes, produced = search
+            gone = set(edit.state.search) - produced
+            self._write(client_writes, gone, None, ())
+            if child is not None:
+                child.finish()  # the client index state it saved after handing the files over
         finally:
             if child is not None:
                 child.reap()
-        self.remember_parsed(edit, scanned_ns)
-        self._write(writes, set(), on_rendered, pages.keys())
-        if defer:  # a failure from here on leaves no manifest: the next build is a full one
-            pages_written()  # the browser reloads while the search indexes are updated
-            search = self._client(edit, edited, articles, token)
-            if search is None:
-                raise BuildError("search index update failed: article snapshot unusable")
-            assert articles is not None
-            self._index(articles, set(edited), reporter)
-        assert search is not None
-        client_writes, produced = search
-        gone = set(edit.state.search) - produced
-        self._write(client_writes, gone, None, ())
         writes.update(client_writes)
         stored = dict(edit.state.edited)
         stored.update((slug, pickle.dumps(pathless(a), protocol=5)) for slug, a in edited.items())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from archiver.config import Settings
 from archiver.errors import LockedError
-from archiver.forked import ChildExit, Forked, Standby, failure
+from archiver.forked import ChildExit, Forked, Standby, deliver, failure
 from archiver.model import Article, Page
 from archiver.quickstate import (
     QuickState,
@@ -104,16 +104,26 @@ class ClientJob:
             return self.full(settings, self.ordered)
         return self.bodiless(settings, edited)
 
-    def bodiless(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
+    def bodiless(
+        self,
+        settings: Settings,
+        edited: Mapping[str, Article],
+        later: list[Callable[[], None]] | None = None,
+    ) -> ClientResult | None:
         """The update that reads no body but the edited articles' (ordered may lack them);
-        None: not applicable (then full, with bodies, when ordered is given)."""
+        None: not applicable (then full, with bodies, when ordered is given). later: where
+        saving its state goes instead of happening now (the caller runs it, see keep_words)."""
         client = search_module("client")
         if client is None:
             return {}, set()
         if self.ordered is not None:
             return None
         pages = client.client_pages_edited(
-            edited, settings, generation=self.generation, new_generation=self.new_generation
+            edited,
+            settings,
+            generation=self.generation,
+            new_generation=self.new_generation,
+            later=later,
         )
         return None if pages is None else changed_files(pages, self.outputs)
 
@@ -156,6 +166,8 @@ class IndexChild:
     def __init__(self, child: Forked, state: QuickState) -> None:
         self.child, self.state = child, state
         self.client_child: Forked | None = None
+        self.saving = False
+        """The client index child handed its files over and is saving its state (finish)."""
         self.client: ClientResult | None = None
         """The client index update (ClientJob), when one was given and it applied."""
 
@@ -233,11 +245,19 @@ class IndexChild:
         return self
 
     def wait(self) -> bool:
-        """True when the index was updated; False: snapshot unusable; else raise one line."""
+        """True when the index was updated; False: snapshot unusable; else raise one line.
+
+        The client index child may hand its files over before it saves its state: finish
+        waits for that, before the caller saves the manifest that refers to it."""
         code, data = self.child.wait()
-        client_code, client_data = (
-            (0, b"") if self.client_child is None else self.client_child.wait()
-        )
+        client_code, client_data = 0, b""
+        if self.client_child is not None:
+            early = self.client_child.result()
+            self.saving = early is not None
+            if early is not None:
+                client_data = early
+            else:
+                client_code, client_data = self.client_child.wait()
         if _UNUSABLE in (code, client_code):
             return False
         for status, output in ((code, data), (client_code, client_data)):
@@ -245,6 +265,16 @@ class IndexChild:
                 raise failure(status, output, "search index update")
         self.client = pickle.loads(client_data) if client_data else None  # our child's pickle
         return True
+
+    def finish(self) -> None:
+        """Wait for the client index child to save its state (after it handed its files over,
+        see wait); raise its failure as one line."""
+        if self.client_child is None or not self.saving:
+            return
+        self.saving = False
+        code, data = self.client_child.wait()
+        if code != 0:
+            raise failure(code, data, "search index update")
 
     def reap(self) -> None:
         """Wait for children the parent stopped caring about (an error or Ctrl-C)."""
@@ -257,14 +287,22 @@ def _client_work(
     settings: Settings, state: QuickState, client: ClientJob, edited: Mapping[str, Article]
 ) -> bytes:  # pragma: no cover - runs in the forked child
     """The client index child's work: the update reading no body but the edited articles',
-    else (planned from a snapshot without bodies) the full update with the bodies put back."""
-    result = client.bodiless(settings, edited)
+    else (planned from a snapshot without bodies) the full update with the bodies put back.
+    The former hands its files over (deliver) before it saves the state they came from."""
+    later: list[Callable[[], None]] = []
+    result = client.bodiless(settings, edited, later)
     if result is None and client.ordered is not None:
         ordered = with_bodies(settings.state_path, state, client.ordered)
         if ordered is None:
             raise ChildExit(_UNUSABLE)
         result = client.full(settings, ordered)
-    return b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    data = b"" if result is None else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    if not later:
+        return data
+    deliver(data)  # the parent writes the files while the state is saved
+    for step in later:
+        step()
+    return b""
 
 
 @dataclass

@@ -46,11 +46,16 @@ class MovedClientJob(ClientJob):
         result = self.bodiless(settings, edited)
         return self.full(settings, self.ordered) if result is None else result
 
-    def bodiless(self, settings: Settings, edited: Mapping[str, Article]) -> ClientResult | None:
+    def bodiless(
+        self,
+        settings: Settings,
+        edited: Mapping[str, Article],
+        later: list[Callable[[], None]] | None = None,
+    ) -> ClientResult | None:
         """client_pages_moved, which reads no body but the edited articles' (ordered may lack
-        them); None: not applicable (full then needs every body)."""
+        them); None: not applicable (full then needs every body). later: as ClientJob's."""
         if self.ordered is None:
-            return super().bodiless(settings, edited)
+            return super().bodiless(settings, edited, later)
         if search_module("client") is None:
             return {}, set()
         pages = client_pages_moved(
@@ -59,6 +64,7 @@ class MovedClientJob(ClientJob):
             settings,
             generation=self.generation,
             new_generation=self.new_generation,
+            later=later,
         )
         return None if pages is None else changed_files(pages, self.outputs)
 
@@ -82,9 +88,11 @@ def client_pages_moved(
     *,
     generation: str,
     new_generation: str,
+    later: list[Callable[[], None]] | None = None,
 ) -> list[Page] | None:
     """search.client.client_pages(ordered) when only the edited articles changed (moved or
-    not) since the build of token generation; None: not applicable (run client_pages)."""
+    not) since the build of token generation; None: not applicable (run client_pages).
+    later: where saving the new state goes instead of happening now (keep_words)."""
     from archiver.search import client
     from archiver.search.clientcache import (
         ClientState,
@@ -123,7 +131,7 @@ def client_pages_moved(
         if facets is None:
             facets = client._cached_facets(state, previous, docs)
         pages = _index_files(state, previous, facets, touched, settings.pretty_urls)
-        client.keep_words(settings, state, store, fresh)
+        client.keep_words(settings, state, store, fresh, later)
     finally:
         store.close()
     return sorted(pages, key=lambda p: p.path)

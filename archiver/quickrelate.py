@@ -120,9 +120,7 @@ def relate(
         near[slug] = before | after
     # a feature unused for scoring before and after (too rare or too common) changes nothing
     changed = {
-        f
-        for f in shift
-        if _used(f, len(postings.get(f, ()))) or _used(f, len(postings.get(f, ())) - shift[f])
+        f for f in shift if _used(f, _size(postings, f)) or _used(f, _size(postings, f) - shift[f])
     }
     affected = {position[s] for s in new}
     for feature in changed:
@@ -192,9 +190,10 @@ def _reach(postings: Mapping[str, Sequence[int]], features: set[str], at_index: 
     reach = RELATED_WINDOW + 2
     found: list[int] = []
     for feature in features:
-        posting = postings.get(feature, [])
-        if not (_used(feature, len(posting)) or _used(feature, len(posting) + 1)):
+        size = _size(postings, feature)
+        if not (_used(feature, size) or _used(feature, size + 1)):
             continue
+        posting = postings.get(feature, [])
         at = bisect_left(posting, at_index)
         found += posting[max(0, at - reach) : at + reach]
     return found
@@ -227,6 +226,9 @@ def _moved_reach(
     holding: set[int] = set()  # windows unchanged, holding the moved article
     found: set[int] = set()
     for feature in kept:
+        size = _size(postings, feature)  # within len(new) of its length before the edit
+        if not any(_used(feature, size + d) for d in range(-len(new), len(new) + 1)):
+            continue  # unused before and after (old_posting's length is in that range)
         posting = postings.get(feature, ())
         members = [ordered[i].slug for i in posting if ordered[i].slug not in new]
         members += [s for s in new if feature in before_features[s]]
@@ -287,9 +289,9 @@ def _shifted_affected(
         for index in block:
             features.update(features_of(index))
         for feature in features:
-            posting = postings[feature]
-            if not _used(feature, len(posting)):
+            if not _used(feature, _size(postings, feature)):
                 continue
+            posting = postings[feature]
             r1, r2 = bisect_left(posting, first), bisect_left(posting, last + 1)
             if r1 == r2:
                 continue
@@ -340,8 +342,16 @@ def _weight(
     """A feature's weight exactly as taxonomy.related_articles computes it (None: unused)."""
     if feature in cache:
         return cache[feature]
-    posting = postings[feature]
-    if not _used(feature, len(posting)):
+    size = _size(postings, feature)
+    if not _used(feature, size):
         return None
-    cache[feature] = value = log(total / len(posting)) * (1.0 if feature[0] == "t" else 0.35)
+    cache[feature] = value = log(total / size) * (1.0 if feature[0] == "t" else 0.35)
     return value
+
+
+def _size(postings: Mapping[str, Sequence[int]], feature: str) -> int:
+    """The length of a feature's posting (0: none), without building it where the mapping
+    can tell (Postings: a word's posting of thousands is never built just to find it unused)."""
+    if isinstance(postings, Postings):
+        return postings.size(feature)
+    return len(postings.get(feature, ()))

@@ -123,6 +123,19 @@ class Postings(Mapping[str, Sequence[int]]):
         self.built[feature] = found
         return found
 
+    def size(self, feature: str) -> int:
+        """The length of a feature's posting (0: it has none), without building it."""
+        found = self.built.get(feature)
+        if found is not None:
+            return len(found)
+        if feature.startswith("t:"):
+            return len(self.tags.get(feature, ()))
+        if not feature.startswith("w:"):
+            return 0
+        if self.words is None:
+            self.words = self._scan()
+        return len(self.words.get(feature[2:], ()))
+
     def __iter__(self) -> Iterator[str]:
         if self.words is None:
             self.words = self._scan()

@@ -155,3 +155,46 @@ def test_standbys_forked_one_after_another_hold_none_of_each_others_pipes(
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_child_hands_its_result_over_before_it_ends(tmp_path: Path) -> None:
+    """deliver: the parent has the result while the child still works (it saves state the
+    parent needs only later); wait then gives the status of that rest."""
+    from archiver.forked import deliver
+
+    done = tmp_path / "saved"
+
+    def work() -> bytes:
+        deliver(b"files " * 40_000)  # larger than a pipe's buffer
+        time.sleep(0.5)
+        done.write_text("state")
+        return b""
+
+    child = Forked.start(work)
+    assert child is not None
+    assert child.result() == b"files " * 40_000
+    assert not done.exists()  # handed over before the rest of the work
+    assert child.wait() == (0, b"")
+    assert done.read_text() == "state"
+
+
+def test_a_failure_before_or_after_handing_over_still_comes_back_as_one_line() -> None:
+    from archiver.forked import deliver
+
+    def early_failure() -> bytes:
+        raise OSError("disk full while planning")
+
+    def late_failure() -> bytes:
+        deliver(b"files")
+        raise OSError("disk full while saving")
+
+    first = Forked.start(early_failure)
+    assert first is not None
+    assert first.result() is None  # nothing handed over: wait says why
+    code, data = first.wait()
+    assert str(failure(code, data, "update")) == "update failed: disk full while planning"
+    second = Forked.start(late_failure)
+    assert second is not None
+    assert second.result() == b"files"
+    code, data = second.wait()
+    assert str(failure(code, data, "update")) == "update failed: disk full while saving"

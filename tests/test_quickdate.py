@@ -358,3 +358,30 @@ def test_a_new_or_lost_term_with_base_url_falls_back(
     build(settings)
     assert taken == [None]
     same_as_clean(settings, tmp_path, **options)
+
+
+def test_a_client_state_save_failing_after_the_files_went_over_fails_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[Any]
+) -> None:
+    """The client index child hands its files over before it saves its state; when that save
+    fails, the build fails in one line, leaves no manifest (the next build is a normal one),
+    and that next build equals a clean one."""
+    from archiver.errors import BuildError
+    from archiver.search import client
+
+    settings = make(tmp_path / "archive")
+    _fresh(monkeypatch)
+    MOVES["other-month"](settings.content_path)
+    real = client.save_state
+
+    def full_disk(*args: Any) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(client, "save_state", full_disk)
+    with pytest.raises(BuildError, match=r"^search index update failed: No space left on device$"):
+        build(settings)
+    monkeypatch.setattr(client, "save_state", real)
+    assert not (settings.state_path / "build-manifest.pickle").exists()
+    report, _ = build(settings)
+    assert report.written >= 1
+    same_as_clean(settings, tmp_path)

@@ -171,3 +171,30 @@ def test_a_move_past_a_tie_on_the_other_side_is_recomputed(was: int, now: int) -
         )
     }
     assert check(articles, edited, count=1) >= 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_posting_sizes_are_the_built_postings_lengths(seed: int, tmp_path: Path) -> None:
+    """Postings.size, which relate asks first (a word's posting of thousands is never built
+    only to find it unused), is the length of the posting it would build, or 0."""
+    from archiver.quickwords import Postings
+
+    rng = random.Random(seed)
+    articles = {a.slug: a for a in (article(rng, n) for n in range(260))}
+    save_words(tmp_path, "snap", list(articles.values()))
+    earlier = rng.sample(sorted(articles), 5)
+    for slug in earlier:
+        articles[slug] = retitled(rng, articles[slug])
+    ordered = sort_articles(articles.values())
+    position = {a.slug: i for i, a in enumerate(ordered)}
+    tags = group_terms(ordered, lambda a: a.tags)
+    for words in (load_words(tmp_path, "snap"), None):
+        sizes = Postings(ordered, position, tags, words, earlier)
+        built = Postings(ordered, position, tags, words, earlier)
+        features = list(built)
+        assert any(f.startswith("w:") for f in features) and any(f[0] == "t" for f in features)
+        for feature in features:
+            assert sizes.size(feature) == len(built[feature]) > 0, feature
+            assert sizes.size(feature) == len(sizes[feature])  # once built, too
+        for missing in ("t:nothing", "w:nothing", "x:alpha", "w:"):
+            assert sizes.size(missing) == 0

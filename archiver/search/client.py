@@ -162,21 +162,30 @@ def _client_pages(
 
 
 def client_pages_edited(
-    edited: Mapping[str, Article], settings: Settings, *, generation: str, new_generation: str
+    edited: Mapping[str, Article],
+    settings: Settings,
+    *,
+    generation: str,
+    new_generation: str,
+    later: list[Callable[[], None]] | None = None,
 ) -> list[Page] | None:
     """client_pages after only the given articles' bodies changed, without the other articles.
 
     Applies only when the saved state belongs to the build of token generation (so every other
     article is exactly as that state saw it) and the edited articles keep their place, source
     and tags (the caller guarantees that: equal front matter). None means "not applicable":
-    run client_pages with every article instead.
+    run client_pages with every article instead. later: as keep_words's.
     """
     with no_gc():
-        return _client_pages_edited(edited, settings, generation, new_generation)
+        return _client_pages_edited(edited, settings, generation, new_generation, later)
 
 
 def _client_pages_edited(
-    edited: Mapping[str, Article], settings: Settings, generation: str, new_generation: str
+    edited: Mapping[str, Article],
+    settings: Settings,
+    generation: str,
+    new_generation: str,
+    later: list[Callable[[], None]] | None,
 ) -> list[Page] | None:
     """client_pages_edited, with the garbage collector paused."""
     previous = load_state(settings.state_path, generation)
@@ -201,18 +210,36 @@ def _client_pages_edited(
             return None
         touched = _update(state, previous, len(state.order), fresh, old_words)
         pages = _index_files(state, previous, previous.facets, touched, settings.pretty_urls)
-        keep_words(settings, state, store, fresh)
+        keep_words(settings, state, store, fresh, later)
     finally:
         store.close()
     return sorted(pages, key=lambda p: p.path)
 
 
 def keep_words(
-    settings: Settings, state: ClientState, store: WordStore, fresh: Mapping[str, Kinds]
+    settings: Settings,
+    state: ClientState,
+    store: WordStore,
+    fresh: Mapping[str, Kinds],
+    later: list[Callable[[], None]] | None = None,
 ) -> None:
-    """Store the words of the articles an update re-read, then the state that refers to them."""
-    store.write({slug: (state.docs[slug][0], words) for slug, words in fresh.items()})
-    save_state(settings.state_path, state)
+    """Store the words of the articles an update re-read, then the state that refers to them;
+    later: append that step to it instead (a child hands its files over first, then runs it)."""
+    rows = {slug: (state.docs[slug][0], words) for slug, words in fresh.items()}
+    if later is None:
+        store.write(rows)
+        save_state(settings.state_path, state)
+        return
+
+    def keep() -> None:
+        again = WordStore(settings.state_path)
+        try:
+            again.write(rows)
+        finally:
+            again.close()
+        save_state(settings.state_path, state)
+
+    later.append(keep)
 
 
 def _ordered_with_dates(articles: Sequence[Article]) -> tuple[list[Article], list[dt.datetime]]:
