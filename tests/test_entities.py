@@ -338,3 +338,121 @@ def test_synthetic_corpus_precision_and_recall(tmp_path: Path) -> None:
         wanted += len(truth)
     assert hits / found >= 0.8
     assert hits / wanted >= 0.85
+
+
+# --- the collector's run plans and inlined mentions equal the plain path ----------------------
+
+
+def _reference_collect(gaz, blocks):  # type: ignore[no-untyped-def]
+    """The collector as it was before run plans: gaz.parse events recorded one by one."""
+    from archiver.ingest import entities as ent
+    from archiver.ingest.gazetteer import COMMON, GAZETTEER, HAS_CJK, NAME, RUN_RE
+
+    col = ent._Collector(gaz)
+    texts, zones, offset = [], [], 0
+    for zone, (text, weight, headline) in enumerate(blocks):
+        if not text or (text.isupper() and len(text) > 12) or text in col.seen:
+            continue
+        col.seen.add(text)
+        if "](" in text:
+            text = ent._LINK_TARGET.sub("]", text)
+        short = len(text) < ent.SHORT_BLOCK and not text.rstrip().endswith(ent._CLOSERS)
+        strong = not ((headline or short) and ent._is_title_case(text))
+        col.words += text.count(" ") + 1
+        col.capitalised -= text.count(". ") + text.count("? ") + 1
+        if gaz.cjk_re is not None and not text.isascii() and HAS_CJK.search(text):
+            for match in gaz.cjk_re.finditer(text):
+                ent._mention(col.found, gaz.cjk[match.group()], True, zone, weight, False, strong)
+        texts.append(text)
+        zones.append((offset, zone, weight, strong))
+        offset += len(text) + 1
+    if not texts:
+        return col
+    text = "\n".join(texts)
+    index, (_, zone, weight, strong) = 0, zones[0]
+    following = zones[1][0] if len(zones) > 1 else len(text) + 1
+    for match in RUN_RE.finditer(text):
+        start = match.start()
+        while start >= following:
+            index += 1
+            _, zone, weight, strong = zones[index]
+            following = zones[index + 1][0] if index + 1 < len(zones) else len(text) + 1
+        if start and text[start - 1].isalnum() and text[start - 1] < "\u3000":
+            continue
+        events, capitalised = gaz.parse(match.group())
+        col.capitalised += capitalised
+        for kind, name, first in events:
+            if kind == GAZETTEER:
+                ent._mention(col.found, name, True, zone, weight, False, strong)
+            elif kind == NAME:
+                ent._mention(col.found, name, False, zone, weight, False, strong, ent._key(name))
+            elif kind == COMMON:
+                col.common.append((name, zone, weight))
+            else:
+                initial = first and ent._sentence_initial(text, start)
+                ent._mention(col.singles, name, False, zone, weight, initial, strong)
+    return col
+
+
+def _state(col):  # type: ignore[no-untyped-def]
+    """Everything a collector gathered, with the order of its tables and forms."""
+
+    def table(found):  # type: ignore[no-untyped-def]
+        return [
+            (
+                k,
+                list(c.forms.items()),
+                c.score,
+                sorted(c.zones),
+                c.mentions,
+                c.mid,
+                c.strong,
+                c.gazetteer,
+            )
+            for k, c in found.items()
+        ]
+
+    return table(col.found), table(col.singles), col.common, col.words, col.capitalised
+
+
+_WORDS = (
+    "President Joe Biden met Kim Jong Un and Foreign Minister Park Jin of South Korea in Seoul "
+    "the U.S. State Department said North Korea's DPRK Moscow Russia-Ukraine war iPhone eBay "
+    "Ursula von der Leyen European Union Bank of England The White House Singh Park Lee "
+    "Mr. Smith said. Dr. Ana Lopez, Fox News' Chris Pandolfo; ALL CAPS TEASER HERE NOW "
+    "Die Bundesregierung hat Berlin Deutschland 北京 中国 日本 東京 [link](http://x.com/A B) "
+    "Monday Tuesday CEO Tim Cook of Apple Inc. and Google? “Quoted Name” — L'avis d'Emmanuel Macron"
+).split()
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_run_plans_gather_what_the_plain_path_gathers(seed: int) -> None:
+    import random
+
+    from archiver.ingest import entities as ent
+
+    rng = random.Random(seed)
+    gaz = load_gazetteer()
+    blocks: list[tuple[str, float, bool]] = []
+    for k in range(rng.randint(1, 12)):
+        words = rng.choices(_WORDS, k=rng.randint(0, 40))
+        text = " ".join(words)
+        if rng.random() < 0.2:
+            text = text.upper()
+        if blocks and rng.random() < 0.1:
+            text = blocks[-1][0]  # a repeated block counts once
+        blocks.append((text, rng.choice([3.0, 2.0, 1.5, 1.0 + 0.5 / (1 + k)]), rng.random() < 0.2))
+    fast = ent._Collector(gaz)
+    fast.scan(blocks)
+    assert _state(fast) == _state(_reference_collect(gaz, blocks))
+
+
+def test_run_plans_follow_the_gazetteer() -> None:
+    """A gazetteer with user aliases gets its own plans: 'Kim Jong Un' becomes the alias."""
+    title = "Kim Jong Un visits Moscow"
+    body = ["Kim Jong Un met officials in Moscow on Monday. Kim Jong Un left later."]
+    plain = entity_tags(title, None, body)
+    aliased = entity_tags(title, None, body, aliases={"Kim Jong Un": "Supreme Leader"})
+    assert "Kim Jong Un" in plain and "Supreme Leader" not in plain
+    assert "Supreme Leader" in aliased and "Kim Jong Un" not in aliased
+    assert entity_tags(title, None, body) == plain  # and back again

@@ -18,6 +18,7 @@ from archiver.ingest.gazetteer import (
     GAZETTEER,
     HAS_CJK,
     NAME,
+    RUN_CACHE_SIZE,
     RUN_RE,
     Gazetteer,
     alias_items,
@@ -150,36 +151,45 @@ class _Collector:
         texts: list[str] = []
         zones: list[tuple[int, int, float, bool]] = []  # (start offset, zone, weight, strong)
         offset = 0
+        seen, cjk = self.seen, self.gaz.cjk_re is not None
         for zone, (text, weight, headline) in enumerate(blocks):
-            if not text or (text.isupper() and len(text) > 12) or text in self.seen:
+            if not text or (text.isupper() and len(text) > 12) or text in seen:
                 continue  # a shouted teaser or banner, or a repeated (boilerplate) line
-            self.seen.add(text)
+            seen.add(text)
             if "](" in text:
                 text = _LINK_TARGET.sub("]", text)
             short = len(text) < SHORT_BLOCK and not text.rstrip().endswith(_CLOSERS)
             strong = not ((headline or short) and _is_title_case(text))
-            self._block_stats(text, zone, weight, strong)
+            if cjk and not text.isascii():
+                self._cjk_hits(text, zone, weight, strong)
             texts.append(text)
             zones.append((offset, zone, weight, strong))
             offset += len(text) + 1
         if texts:
-            self._runs("\n".join(texts), zones)
+            joined = "\n".join(texts)
+            self._block_stats(joined, len(texts))
+            self._runs(joined, zones)
 
-    def _block_stats(self, text: str, zone: int, weight: float, strong: bool) -> None:
-        """Word counts of one block, and its CJK table hits (CJK has no capitals)."""
-        self.words += text.count(" ") + 1
+    def _block_stats(self, joined: str, blocks: int) -> None:
+        """Word counts of the blocks, joined by line breaks (no count below spans two blocks)."""
+        self.words += joined.count(" ") + blocks
         # Sentence openers are capitalised in any language: not evidence of German-like nouns.
-        self.capitalised -= text.count(". ") + text.count("? ") + 1
+        self.capitalised -= joined.count(". ") + joined.count("? ") + blocks
+
+    def _cjk_hits(self, text: str, zone: int, weight: float, strong: bool) -> None:
+        """The CJK table hits of one block (CJK has no capitals)."""
         gaz = self.gaz
-        if gaz.cjk_re is not None and not text.isascii() and HAS_CJK.search(text):
+        if gaz.cjk_re is not None and HAS_CJK.search(text):
             for match in gaz.cjk_re.finditer(text):
                 _mention(self.found, gaz.cjk[match.group()], True, zone, weight, False, strong)
 
     def _runs(self, text: str, zones: list[tuple[int, int, float, bool]]) -> None:
         """Record the capitalised sequences of the joined blocks."""
-        found, singles, parse = self.found, self.singles, self.gaz.parse
+        found, singles, common = self.found, self.singles, self.common
+        plans, gaz = _plans_for(self.gaz), self.gaz
         index, (_, zone, weight, strong) = 0, zones[0]
         following = zones[1][0] if len(zones) > 1 else len(text) + 1
+        capitalised = 0
         for match in RUN_RE.finditer(text):
             start = match.start()
             while start >= following:
@@ -188,18 +198,64 @@ class _Collector:
                 following = zones[index + 1][0] if index + 1 < len(zones) else len(text) + 1
             if start and text[start - 1].isalnum() and text[start - 1] < "\u3000":
                 continue  # a capital inside a word ("iPhone", "eBay")
-            events, capitalised = parse(match.group())
-            self.capitalised += capitalised
-            for kind, name, first in events:
-                if kind == GAZETTEER:
-                    _mention(found, name, True, zone, weight, False, strong)
-                elif kind == NAME:
-                    _mention(found, name, False, zone, weight, False, strong, _key(name))
-                elif kind == COMMON:
-                    self.common.append((name, zone, weight))
-                else:
-                    initial = first and _sentence_initial(text, start)
-                    _mention(singles, name, False, zone, weight, initial, strong)
+            run = match.group()
+            plan = plans.get(run)
+            if plan is None:
+                plan = _plan(plans, run, gaz)
+            capitalised += plan[0]
+            for key, name, in_table in plan[1]:  # inlined _mention (and _Candidate.add)
+                candidate = found.get(key)
+                if candidate is None:
+                    candidate = found[key] = _Candidate(in_table)
+                forms = candidate.forms
+                forms[name] = forms.get(name, 0) + 1
+                candidate.score += weight
+                candidate.zones.add(zone)
+                candidate.mentions += 1
+                candidate.mid += 1
+                if strong:
+                    candidate.strong = True
+            for name in plan[2]:
+                common.append((name, zone, weight))
+            for name, first in plan[3]:
+                initial = first and _sentence_initial(text, start)
+                _mention(singles, name, False, zone, weight, initial, strong)
+        self.capitalised += capitalised
+
+
+_Plan = tuple[int, tuple[tuple[str, str, bool], ...], tuple[str, ...], tuple[tuple[str, bool], ...]]
+"""What one capitalised run records: its capitalised-word count, (table key, name, is a table
+hit) of its table hits and names, its common words, and (word, starts the run) of its single
+words; Gazetteer.parse's events in their order, split by where they are recorded."""
+_PLANS: dict[str, _Plan] = {}
+_PLANS_OWNER: list[Gazetteer] = []
+
+
+def _plans_for(gaz: Gazetteer) -> dict[str, _Plan]:
+    """The run plans of one gazetteer (cleared when the gazetteer changes or they grow big)."""
+    if not _PLANS_OWNER or _PLANS_OWNER[0] is not gaz or len(_PLANS) >= RUN_CACHE_SIZE:
+        _PLANS.clear()
+        _PLANS_OWNER[:] = [gaz]
+    return _PLANS
+
+
+def _plan(plans: dict[str, _Plan], run: str, gaz: Gazetteer) -> _Plan:
+    """Parse a run into its plan and remember it."""
+    events, capitalised = gaz.parse(run)
+    table: list[tuple[str, str, bool]] = []
+    common: list[str] = []
+    words: list[tuple[str, bool]] = []
+    for kind, name, first in events:
+        if kind == GAZETTEER:
+            table.append((name, name, True))
+        elif kind == NAME:
+            table.append((_key(name) or name, name, False))
+        elif kind == COMMON:
+            common.append(name)
+        else:
+            words.append((name, first))
+    plan = plans[run] = (capitalised, tuple(table), tuple(common), tuple(words))
+    return plan
 
 
 def _mention(
