@@ -1,6 +1,7 @@
 """Benchmark `archiver build` on the md10k corpus: cold, nothing changed, one article edited.
 
-    .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N] [--warm DIR]
+    .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N]
+    .venv/bin/python bench/bench_build.py --warm DIR [--runs 5] [--keep-history]
 
 Generates the corpus with ../shared/bench/make_corpus.py into bench/out/ (gitignored) when it
 is missing, then runs each scenario --runs times, every run in a fresh process (as a user would
@@ -62,7 +63,7 @@ def corpus(n: int) -> Path:
     return folder
 
 
-def run(archive: Path, content: Path, jobs: int) -> dict[str, float]:
+def run(archive: Path, content: Path, jobs: int, *extra: str) -> dict[str, float]:
     """One build in a fresh process; wall time measured from outside.
 
     Each run starts from a settled machine: the files the previous run wrote are flushed to
@@ -74,7 +75,7 @@ def run(archive: Path, content: Path, jobs: int) -> dict[str, float]:
     start = time.perf_counter()
     jobs_args = ["--jobs", str(jobs)] if jobs else []
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(content), *jobs_args],
+        [sys.executable, "-c", CHILD, str(content), *jobs_args, *extra],
         check=True,
         capture_output=True,
         text=True,
@@ -112,12 +113,13 @@ def edit_front(content: Path, round_: int, kind: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def warm(archive: Path, runs: int, jobs: int) -> None:
+def warm(archive: Path, runs: int, jobs: int, history: bool) -> None:
     """--warm: an archive built before (its own content/): no change, body, title, tag and
-    date edits."""
+    date edits, after a clean build (history: after whatever fast builds it has had since its
+    last full one: each edit a fast build makes adds a little to the next one's work)."""
     content = archive / "content"
     scenarios: dict[str, list[dict[str, float]]] = {}
-    run(archive, content, jobs)  # make sure it is built
+    run(archive, content, jobs, *(() if history else ("--clean",)))
     for round_ in range(runs):
         scenarios.setdefault("no change", []).append(run(archive, content, jobs))
         edit(content, round_)
@@ -153,11 +155,16 @@ def main() -> None:
         "--warm",
         type=Path,
         help="skip the cold builds: time no-change, body, title, tag and date edits on this "
-        "archive folder (built before; its content/ is edited)",
+        "archive folder (its content/ is edited; it is built with --clean first)",
+    )
+    parser.add_argument(
+        "--keep-history",
+        action="store_true",
+        help="--warm without the clean build first: after the archive's earlier fast builds",
     )
     args = parser.parse_args()
     if args.warm:
-        warm(args.warm.resolve(), args.runs, args.jobs)
+        warm(args.warm.resolve(), args.runs, args.jobs, args.keep_history)
         return
     pristine = corpus(args.n)
     content = Path(tempfile.mkdtemp(prefix="content-", dir=OUT)) / "content"
