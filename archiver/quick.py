@@ -248,7 +248,6 @@ class QuickBuild:
                     return None
         defer = child is None and articles is not None and bool(_ANNOUNCE)
         search: ClientResult | None = None
-        held = child  # reaped on the way out, unless its state saving is awaited below
         try:
             if not self.site_intact():  # checked while the children work
                 return None
@@ -271,11 +270,6 @@ class QuickBuild:
                 search = self._client(edit, edited, articles, token)
                 if search is None:
                     return None
-            held = None
-        finally:
-            if held is not None:
-                held.reap()
-        try:
             self.remember_parsed(edit, scanned_ns)
             self._write(writes, set(), on_rendered, pages.keys())
             if defer:  # a failure from here on leaves no manifest: the next build is a full one

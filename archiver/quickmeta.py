@@ -106,7 +106,6 @@ def run_meta(
             return None
         searched, listed = {a.slug: a for a in full}, tuple(full)
     search: ClientResult | None = None
-    held = child  # reaped on the way out, unless its state saving is awaited below (finish)
     try:
         if not plan.relate() or not quick.site_intact():  # while the children work
             return None
@@ -123,11 +122,6 @@ def run_meta(
             search = job.here(quick.settings, new, listed)
         if child is None and not defer:
             update_search_index(quick.settings, searched, set(new), reporter)
-        held = None
-    finally:
-        if held is not None:
-            held.reap()
-    try:
         quick.remember_parsed(edit, scanned_ns)
         quick._write(pages, plan.gone, on_rendered, pages.keys())
         if defer:  # a failure from here on leaves no manifest: the next build is a full one
