@@ -10,6 +10,7 @@ import pickle
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import ModuleType
 
 from archiver.config import Settings
 from archiver.errors import LockedError
@@ -116,16 +117,28 @@ class ClientJob:
         client = search_module("client")
         if client is None:
             return {}, set()
+        pages = self.bodiless_pages(client, settings, edited, later)
+        return None if pages is None else changed_files(pages, self.outputs)
+
+    def bodiless_pages(
+        self,
+        client: ModuleType,
+        settings: Settings,
+        edited: Mapping[str, Article],
+        later: list[Callable[[], None]] | None,
+    ) -> list[Page] | None:
+        """bodiless's files: search.client's client_pages_edited, which applies only while
+        the edited articles keep their place (no ordered given); None: not applicable."""
         if self.ordered is not None:
             return None
-        pages = client.client_pages_edited(
+        pages: list[Page] | None = client.client_pages_edited(
             edited,
             settings,
             generation=self.generation,
             new_generation=self.new_generation,
             later=later,
         )
-        return None if pages is None else changed_files(pages, self.outputs)
+        return pages
 
     def full(self, settings: Settings, ordered: Sequence[Article]) -> ClientResult:
         """The update from every article (ordered, with their bodies)."""

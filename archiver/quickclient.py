@@ -22,13 +22,13 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, groupby, repeat
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from archiver.config import Settings
 from archiver.memory import no_gc
 from archiver.model import Article, Page
-from archiver.quickchild import ClientJob, ClientResult, changed_files
-from archiver.quickstate import search_module
+from archiver.quickchild import ClientJob, ClientResult
 
 if TYPE_CHECKING:
     from archiver.search.clientcache import ClientState, Kinds
@@ -46,19 +46,18 @@ class MovedClientJob(ClientJob):
         result = self.bodiless(settings, edited)
         return self.full(settings, self.ordered) if result is None else result
 
-    def bodiless(
+    def bodiless_pages(
         self,
+        client: ModuleType,
         settings: Settings,
         edited: Mapping[str, Article],
-        later: list[Callable[[], None]] | None = None,
-    ) -> ClientResult | None:
+        later: list[Callable[[], None]] | None,
+    ) -> list[Page] | None:
         """client_pages_moved, which reads no body but the edited articles' (ordered may lack
-        them); None: not applicable (full then needs every body). later: as ClientJob's."""
+        them); None: not applicable (full then needs every body)."""
         if self.ordered is None:
-            return super().bodiless(settings, edited, later)
-        if search_module("client") is None:
-            return {}, set()
-        pages = client_pages_moved(
+            return super().bodiless_pages(client, settings, edited, later)
+        return client_pages_moved(
             self.ordered,
             edited,
             settings,
@@ -66,7 +65,6 @@ class MovedClientJob(ClientJob):
             new_generation=self.new_generation,
             later=later,
         )
-        return None if pages is None else changed_files(pages, self.outputs)
 
     def here(
         self, settings: Settings, edited: Mapping[str, Article], ordered: Sequence[Article]
