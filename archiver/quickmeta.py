@@ -95,7 +95,7 @@ def run_meta(
     plan = _Plan(quick, edit, articles, old, new, Before(before, moved))
     if not plan.prepare():
         return None
-    ordered = None if _in_place(plan) else plan.ordered
+    ordered = None if in_place(plan.old, plan.new) else plan.ordered  # the client update's
     job = MovedClientJob(quick.previous.quick, token, quick.previous.outputs, ordered)
     child = quick.index_child(state, new, reporter, job)  # Whoosh's may have started already
     defer = child is None and bool(_ANNOUNCE)  # serve: search after the pages are announced
@@ -438,12 +438,6 @@ class _Plan:
             links: Links = (digest, self.related[slug], newer[slug], older[slug], terms)
             out[slug] = pickle.dumps(links, protocol=pickle.HIGHEST_PROTOCOL)
         return out
-
-
-def _in_place(plan: _Plan) -> bool:
-    """Whether the edited articles keep their place, tags and source: the client index can
-    then be updated from them alone (in the index child)."""
-    return not plan.order.moved and in_place(plan.old, plan.new)
 
 
 __all__ = ["Lazy", "run_meta"]
