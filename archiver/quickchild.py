@@ -290,10 +290,14 @@ class IndexChild:
             raise failure(code, data, "search index update")
 
     def reap(self) -> None:
-        """Wait for children the parent stopped caring about (an error or Ctrl-C)."""
+        """End children the parent stopped caring about (an error, Ctrl-C, or a fast path
+        that does not apply): the Whoosh child is waited for (the normal build that may follow
+        writes the same index), the client index child is ended at once (it writes nothing
+        but its own state, atomically, and the manifest never points at a state it saved for
+        an abandoned build; a date moved years away keeps it busy for seconds)."""
         self.child.stop()
         if self.client_child is not None:
-            self.client_child.stop()
+            self.client_child.stop(kill=True)
 
 
 def _client_work(

@@ -198,3 +198,37 @@ def test_a_failure_before_or_after_handing_over_still_comes_back_as_one_line() -
     assert second.result() == b"files"
     code, data = second.wait()
     assert str(failure(code, data, "update")) == "update failed: disk full while saving"
+
+
+def test_reaping_an_abandoned_fast_build_waits_for_whoosh_and_ends_the_client_child(
+    tmp_path: Path,
+) -> None:
+    """A fast path that does not apply: the Whoosh child finishes (the normal build writes the
+    same index next), the client index child is ended at once rather than waited for."""
+    from typing import cast
+
+    from archiver.quickchild import IndexChild
+    from archiver.quickstate import QuickState
+
+    def finishes(name: str, delay: float) -> Callable[[], bytes]:
+        def work() -> bytes:
+            time.sleep(delay)
+            (tmp_path / name).write_text("done", encoding="utf-8")
+            return b""
+
+        return work
+
+    whoosh = Forked.start(finishes("whoosh", 0.5), collect=False)
+    client = Forked.start(finishes("client", 3), collect=False)
+    assert whoosh is not None and client is not None
+    child = IndexChild(whoosh, cast(QuickState, None))
+    child.client_child = client
+    pid = client.pid
+    started = time.monotonic()
+    child.reap()
+    assert (tmp_path / "whoosh").exists()  # waited for
+    assert time.monotonic() - started < 2.5
+    time.sleep(3.5)
+    assert not (tmp_path / "client").exists()  # ended, not left running
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # and reaped
