@@ -234,20 +234,21 @@ def test_workers_refuse_an_input_that_changed_after_it_was_hashed(tmp_path: Path
     assert isinstance(scanned, workers.Scanned) and "headline" in (scanned.keys or ())
     assert scanned.text == "Headline\n\nSome text.\n"
     workers.init_worker(Settings())
-    blob = workers.model_blob((), frozenset())
     towns = ("Brest", "Lorient", "Vannes", "Quimper", "Morlaix", "Lannion")
     story = "Storm hits the coast\n\n" + "".join(  # pass 2 cleans the text it is given
         f"In {town}, the storm cut power to {n} thousand homes on Monday evening, officials"
         f" said, and rescue teams worked through the night to reach the villages nearby.\n\n"
         for n, town in enumerate(towns, 2)
     )
-    cleaned = workers.clean_scanned(blob, (workers.Job(str(page), "text", sha), story))
+    with workers.shared_model((), frozenset()) as model:
+        cleaned = workers.clean_scanned(model, (workers.Job(str(page), "text", sha), story))
+    assert not Path(model.path).exists()  # the batch's model file goes with the batch
     assert isinstance(cleaned, workers.Cleaned) and cleaned.title == "Storm hits the coast"
     page.write_text("Another text entirely\n")
     reason = workers.scan(workers.Job(str(page), "text", sha))
     assert isinstance(reason, str) and "changed while it was being ingested" in reason
     workers.init_worker(Settings())
-    assert "changed" in str(workers.clean(b"", workers.Job(str(page), "text", sha)))
+    assert "changed" in str(workers.clean(None, workers.Job(str(page), "text", sha)))
 
 
 def test_workers_write_the_article_and_keep_the_original(tmp_path: Path) -> None:

@@ -157,23 +157,27 @@ def _ingest(
         del tally
         store: Store | None = None  # built on the first success: re-runs that only fail skip it
         rules = _user_rules(settings)
-        clean = partial(workers.clean_scanned, workers.model_blob(rules, repeated))
-        results = pool.map(clean, [(d.job, text) for d, text in zip(decoded, texts, strict=True)])
-        del texts
-        # While the workers clean: fold the new line counts into the state (saved at the end).
-        counted_lines = bool(fresh_lines)
-        remember_lines(state, fresh_lines)
-        del fresh_lines
-        for item, result in zip(
-            decoded, reporter.progress(results, len(decoded), "Cleaning"), strict=True
-        ):
-            if isinstance(result, str):
-                report.fail(item.item.name, result)
-                continue
-            if store is None:
-                threshold = settings.ingest.near_duplicate_threshold
-                store = Store(content, state, dry_run, now or _now(), report, threshold, existing)
-            store.add(item, result)
+        with workers.shared_model(rules, repeated) as model:  # until every worker read it
+            clean = partial(workers.clean_scanned, model)
+            tasks = [(d.job, text) for d, text in zip(decoded, texts, strict=True)]
+            results = pool.map(clean, tasks)
+            del texts, tasks
+            # While the workers clean: fold the new line counts into the state (saved last).
+            counted_lines = bool(fresh_lines)
+            remember_lines(state, fresh_lines)
+            del fresh_lines
+            for item, result in zip(
+                decoded, reporter.progress(results, len(decoded), "Cleaning"), strict=True
+            ):
+                if isinstance(result, str):
+                    report.fail(item.item.name, result)
+                    continue
+                if store is None:
+                    threshold = settings.ingest.near_duplicate_threshold
+                    store = Store(
+                        content, state, dry_run, now or _now(), report, threshold, existing
+                    )
+                store.add(item, result)
         if dry_run:
             return report
         if store is not None:
