@@ -125,6 +125,37 @@ def test_broken_index_is_rebuilt_with_one_notice(tmp_path: Path, damage: str) ->
     assert indexed_slugs(settings) == {"volcano-erupts", "bank-rates", "football-final"}
 
 
+@pytest.mark.parametrize("when", ["before the commit", "after the commit"])
+def test_an_update_interrupted_leaves_an_index_that_is_updated_or_rebuilt_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """A crash before Whoosh's commit leaves the index and its bookkeeping as they were (the
+    next update redoes the edit); one after it leaves the bookkeeping a generation behind, and
+    the next update rebuilds. Either way the next index holds the edit."""
+    from archiver.search import index as search_index
+
+    settings = settings_for(tmp_path)
+    articles = sample_articles()
+    build(settings, articles, clean=True)
+    edited = [replace(articles[0], title="Volcano quietens near Reykjavik"), *articles[1:]]
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    target = "document" if when == "before the commit" else "_write_meta"
+    with monkeypatch.context() as patched:
+        patched.setattr(search_index, target, crash)
+        with pytest.raises(KeyboardInterrupt):
+            build(settings, edited, changed={"volcano-erupts"})
+    reporter = build(settings, edited, changed={"volcano-erupts"})
+    assert (reporter.messages == []) == (when == "before the commit"), reporter.messages
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        titles = sorted(f["title"] for f in searcher.all_stored_fields())
+    ix.close()
+    assert titles == sorted(a.title for a in edited)
+
+
 def test_concurrent_writer_is_one_clear_error(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     articles = sample_articles()

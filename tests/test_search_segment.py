@@ -276,6 +276,8 @@ def test_two_process_split_gives_the_same_hits_and_scores(
     assert not (tmp_path / "split.part").exists()
     ix = windex.open_dir(str(folder), indexname=INDEX_NAME)
     assert len(ix._segments()) == 2
+    # separate files, read in place (a compound file's parts are opened as in-memory copies)
+    assert not list(folder.glob("*.seg")) and len(list(folder.glob("*.trm"))) == 2
     parser = MultifieldParser(["title", "summary", "body", "tags", "authors"], theirs.schema)
     parser.add_plugin(FuzzyTermPlugin())
     with theirs.searcher() as a, ix.searcher() as b:
