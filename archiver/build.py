@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -81,6 +82,9 @@ PARSE_CHUNK, RENDER_CHUNK, WORDS_CHUNK = 48, 96, 200
 BACKGROUND_INDEX = 1000
 """A Whoosh update of at least this many articles runs in a forked child (search.index.IndexJob)
 from the moment the articles are read, overlapping the rest of the build."""
+BACKGROUND_CLIENT = 1000
+"""In an archive of at least this many articles, a rebuild that changed few of them updates the
+client index in a forked child (search.client.PagesJob) from the moment the articles are read."""
 BACKGROUND_DELETE = 2000
 """An old site with more files than this is deleted by a detached process after the swap."""
 _SHA_NAME = frozenset("0123456789abcdef")
@@ -163,6 +167,7 @@ class _Build:
         self.pool: ProcessPoolExecutor | None = None
         self.writer: SiteWriter | None = None
         self.index_job: Any = None
+        self.client_job: Any = None
         self.standby: Standbys | None = None
 
     def run(self) -> BuildReport:
@@ -185,8 +190,9 @@ class _Build:
         except RenderError as exc:
             raise BuildError(f"{exc}; the previous site was left as it was") from None
         finally:
-            if self.index_job is not None:
-                self.index_job.stop()
+            for job in (self.index_job, self.client_job):
+                if job is not None:
+                    job.stop()
             self._stop_pool()
             writer.abort()
 
@@ -234,8 +240,11 @@ class _Build:
 
         content = self._read(stats, scanned_ns)
         self._stop_if_strict(content.errors)
-        self._start_index(sort_articles(content.articles), content.sha_of)
+        ordered = sort_articles(content.articles)
+        token = secrets.token_hex(8)
+        self._start_index(ordered, content.sha_of)
         words = self._start_words(content.articles, content.sha_of)
+        self._start_client(ordered, token, words)
         archive = build_archive(content.articles, related_count=self.settings.related_count)
         ctx = make_contexts(
             archive,
@@ -246,7 +255,6 @@ class _Build:
         plan = self._plan(writer, plan_contexts(ctx))
         rendering = self._render(writer, plan.todo, content.bodies)
         self._copy_files(writer)
-        token = secrets.token_hex(8)
         search = self._search(writer, archive.articles, content.sha_of, token, words)
         state = record(archive, ctx, content.slug_of, plan.templates, plan.embedding, search, token)
         self._rendered(writer, rendering)
@@ -509,7 +517,10 @@ class _Build:
                 for slugs, future in words
                 for slug, kinds in zip(slugs, future.result(), strict=True)
             }
-            pages = client.client_pages(articles, self.settings, generation=token, words=known)
+            if self.client_job is not None:
+                pages, self.client_job = self.client_job.wait(), None
+            else:
+                pages = client.client_pages(articles, self.settings, generation=token, words=known)
             for page in pages:
                 paths.append(page.path)
                 digest = combine("search", hashlib.sha256(page.data).hexdigest())
@@ -548,6 +559,21 @@ class _Build:
             ([a.slug for a in chunk], pool.submit(clientwords.contribution_chunk, chunk))
             for chunk in chunks
         ]
+
+    def _start_client(
+        self, articles: Sequence[Article], token: str, words: list[tuple[list[str], Any]]
+    ) -> None:
+        """Start the client index update in a forked child while this process plans, when the
+        pool is not tokenising for it (few articles changed) in an archive of at least
+        BACKGROUND_CLIENT articles: the planning leaves a core free, and an order change (an
+        article added, deleted or moved) re-encodes every term list. Not under serve (other
+        threads alive: no fork) nor with --jobs 1."""
+        client = search_module("client")
+        if client is None or words or self.jobs == 1 or len(articles) < BACKGROUND_CLIENT:
+            return
+        if threading.active_count() > 1:
+            return
+        self.client_job = client.PagesJob.start(articles, self.settings, token)
 
     def _index_changes(self, sha_of: dict[str, str]) -> dict[str, Any]:
         """What update_index needs to know: changed and deleted slugs, and whether to rebuild."""

@@ -147,6 +147,11 @@ class Forked:
         self.pid = 0
 
 
+BACKGROUND_NICE = 4
+"""Niceness of a build's background child (a search index update started early): the build's
+own chain (plan, render) goes first, the child takes the CPU time left over, and both cores
+stay busy to the end."""
+
 STANDBY_NICE = 5
 """A standby's lower priority while it gets ready: a build that turns out to have nothing to do
 is not slowed by children getting ready for a job that does not come. The job it is sent runs

@@ -780,6 +780,56 @@ def test_background_index_and_pooled_words_match_an_in_process_build(
     )
 
 
+def test_a_rebuild_that_reorders_updates_the_client_index_in_a_child_as_in_process(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article added (the doc ids after it shift): the client index is made in a forked
+    child while the build plans; the site equals a clean in-process build's."""
+    import archiver.search.client as client
+
+    started: list[object] = []
+    real_start = client.PagesJob.start
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    build_site(settings, jobs=2)
+    monkeypatch.setattr(client.PagesJob, "start", start)
+    monkeypatch.setattr(build_module, "BACKGROUND_CLIENT", 1)
+    write_article(settings.content_path, "epsilon.md", "Epsilon arrives", "2024-08-01",
+                  ["Europe"], "Wire Three", "Epsilon body.")  # fmt: skip
+    report = build_site(settings, jobs=2)
+    assert report.errors == () and len(started) == 1 and started[0] is not None
+    other = tmp_path / "other"
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other), clean=True)
+    assert tree(settings.output_path) == tree(other / "site")
+    assert _hits(settings, "epsilon") == ["epsilon"]
+
+
+def test_a_client_index_child_failure_is_one_line_and_changes_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.search.client as client
+
+    build(settings)
+    before = tree(settings.output_path)
+    manifest = (settings.state_path / MANIFEST_NAME).read_bytes()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk\non fire")
+
+    monkeypatch.setattr(client, "client_pages", broken)
+    monkeypatch.setattr(build_module, "BACKGROUND_CLIENT", 1)
+    write_article(settings.content_path, "epsilon.md", "Epsilon arrives", "2024-08-01",
+                  ["Europe"], "Wire Three", "Epsilon body.")  # fmt: skip
+    with pytest.raises(BuildError, match=r"^client search index update failed: disk on fire$"):
+        build_site(settings, jobs=2)
+    assert tree(settings.output_path) == before
+    assert (settings.state_path / MANIFEST_NAME).read_bytes() == manifest
+
+
 def test_index_job_replays_the_childs_notices(settings: Settings) -> None:
     from archiver.content import load_articles
     from archiver.report import SilentReporter

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 from archiver.config import Settings
+from archiver.forked import BACKGROUND_NICE, Forked, failure
 from archiver.memory import no_gc
 from archiver.model import Article, Page
 from archiver.model import term_key as model_term_key
@@ -384,3 +385,41 @@ def put_term(
         encoded.pop(term, None)
         if existed and term not in STOP_WORDS:
             del terms[bisect.bisect_left(terms, term)]
+
+
+class PagesJob:
+    """client_pages in a forked child, started as soon as a rebuild has read its articles.
+
+    A rebuild that changes the doc order (an article added, deleted or moved in time) encodes
+    every term list again: seconds at 10,000 articles, which overlap the planning of the pages
+    (one core) instead of following it. wait() gives the pages, or raises the child's failure
+    as one line; stop() abandons the child (the state it may have saved is only a cache).
+    """
+
+    def __init__(self, child: Forked) -> None:
+        self.child = child
+
+    @classmethod
+    def start(
+        cls, articles: Sequence[Article], settings: Settings, generation: str
+    ) -> PagesJob | None:
+        """Fork the child (articles newest first); None where forking is unavailable."""
+
+        def work() -> bytes:  # pragma: no cover - runs in the forked child
+            pages = client_pages(articles, settings, generation=generation)
+            return pickle.dumps(pages, protocol=pickle.HIGHEST_PROTOCOL)
+
+        child = Forked.start(work, nice=BACKGROUND_NICE, collect=False)
+        return None if child is None else cls(child)
+
+    def wait(self) -> list[Page]:
+        """The pages client_pages gave in the child."""
+        code, data = self.child.wait()
+        if code != 0:
+            raise failure(code, data, "client search index update")
+        pages: list[Page] = pickle.loads(data)  # our own child's pickle
+        return pages
+
+    def stop(self) -> None:
+        """End the child and reap it."""
+        self.child.stop(kill=True)

@@ -26,7 +26,7 @@ from whoosh import fields, index, writing
 
 from archiver.config import Settings
 from archiver.errors import ArchiverError, LockedError
-from archiver.forked import Forked, failure
+from archiver.forked import BACKGROUND_NICE, Forked, failure
 from archiver.model import Article, as_datetime, term_key
 from archiver.paths import atomic_write_text
 from archiver.report import Reporter, SilentReporter
@@ -197,11 +197,6 @@ def update_index(
         word = "creating it" if problem == "missing" else "rebuilding it"
         reporter.info(f"{folder}: search index {problem}; {word}")
     _rebuild(folder, articles)
-
-
-BACKGROUND_NICE = 4
-"""Niceness of a background index job: the build's own chain (plan, render, client index) goes
-first, the index takes the CPU time left over, and both cores stay busy to the end."""
 
 
 class IndexJob:
