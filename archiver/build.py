@@ -64,6 +64,7 @@ from archiver.writer import (
     body_pattern,
     body_placeholder,
     clean_stale,
+    context_text,
     init_worker,
     render_chunk,
     site_files,
@@ -431,7 +432,7 @@ class _Build:
         plan = _Plan()
         base = self.code + self.config
         for spec in specs:
-            text = json.dumps(spec.context, sort_keys=True, separators=(",", ":"))
+            text = context_text(spec.context)
             digest = hashlib.sha256(
                 f"{base}{templates.of(spec.template)}{text}".encode()
             ).hexdigest()

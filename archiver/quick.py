@@ -363,7 +363,7 @@ class QuickBuild:
     ) -> tuple[dict[str, tuple[str, bytes]], dict[str, tuple[str, str]]]:
         """The changed articles' pages and the pages embedding their bodies, in memory."""
         from archiver.render import PageSpec, make_contexts
-        from archiver.writer import body_pattern
+        from archiver.writer import body_pattern, context_text
 
         state = edit.state
         changed = [(p, p.article) for p in edit.parsed if p.article is not None]
@@ -378,7 +378,7 @@ class QuickBuild:
         for _, article in changed:
             path = ctx.links.file(f"articles/{article.slug}")
             spec = PageSpec(path, ARTICLE_TEMPLATE, ctx.article(article, path))
-            specs.append((spec, _text(spec.context)))
+            specs.append((spec, context_text(spec.context)))
         old = {self.previous.content[p.rel][2]: p.sha for p, _ in changed}
         embedding = dict(state.embedding)
         for path, (template, raw) in state.embedding.items():
@@ -390,7 +390,7 @@ class QuickBuild:
             if updated != raw:
                 embedding[path] = (template, updated)
                 spec = PageSpec(path, template, json.loads(updated))
-                specs.append((spec, _text(spec.context)))
+                specs.append((spec, context_text(spec.context)))
         pattern = body_pattern(self.nonce, text=True)
         needed = set().union(*(pattern.findall(text) for _, text in specs))
         bodies = {p.sha: p.html for p, _ in changed if p.html is not None}
@@ -553,11 +553,6 @@ def _mini_archive(slugs: list[str], articles: dict[str, Article], state: QuickSt
         older=older,
         by_slug=by_slug,
     )
-
-
-def _text(context: dict[str, Any]) -> str:
-    """The canonical JSON text of a context (what page digests hash)."""
-    return json.dumps(context, sort_keys=True, separators=(",", ":"))
 
 
 def _json_mark(nonce: str, sha: str) -> str:

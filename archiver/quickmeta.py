@@ -385,7 +385,7 @@ class _Plan:
 
     def render(self, specs: list[PageSpec]) -> dict[str, tuple[str, bytes]] | None:
         """The pages whose input digest changed, rendered (None: an unknown page or template)."""
-        from archiver.writer import body_pattern
+        from archiver.writer import body_pattern, context_text
 
         quick, state, outputs = self.quick, self.state, self.quick.previous.outputs
         if not self.gone <= outputs.keys():
@@ -395,7 +395,7 @@ class _Plan:
             known = spec.path in outputs or spec.path in self.fresh
             if not known or spec.template not in state.templates:
                 return None
-            text = json.dumps(spec.context, sort_keys=True, separators=(",", ":"))
+            text = context_text(spec.context)
             digest = quick._digest(state, spec.template, text)
             if outputs.get(spec.path) != digest:
                 todo.append((spec, text, digest))

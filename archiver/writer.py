@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from archiver.config import Settings
 from archiver.paths import safe_join
 
@@ -180,11 +182,19 @@ def body_placeholder(nonce: str, sha: str) -> str:
     return f"{BODY_OPEN}{nonce}{sha}<{BODY_CLOSE}"
 
 
+def context_text(context: Mapping[str, Any]) -> str:
+    """The canonical JSON text of a page's context (keys sorted): what its input digest hashes
+    and where its body placeholders are found (body_pattern with text=True). orjson: the
+    ~13,000 pages of a 10,000-article site are ~0.3 GB of JSON, 2 s with the json module."""
+    return orjson.dumps(context, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
 def body_pattern(nonce: str, *, text: bool = False) -> re.Pattern[Any]:
-    """Finds body placeholders in rendered bytes (or, with text=True, in context JSON)."""
+    """Finds body placeholders in rendered bytes (or, with text=True, in context_text)."""
+    start, end = re.escape(f"{BODY_OPEN}{nonce}"), re.escape(BODY_CLOSE)
     if text:
-        return re.compile(re.escape(f"\\ue000{nonce}") + "([0-9a-f]{64})<" + re.escape("\\ue001"))
-    raw = re.escape(f"{BODY_OPEN}{nonce}") + "([0-9a-f]{64})(<|&lt;)" + re.escape(BODY_CLOSE)
+        return re.compile(start + "([0-9a-f]{64})<" + end)
+    raw = start + "([0-9a-f]{64})(<|&lt;)" + end
     return re.compile(raw.encode("utf-8"))
 
 
