@@ -446,3 +446,22 @@ def test_fork_server_preload_loads_the_text_cleaners_once() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_damaged_batch_model_fails_the_input_with_a_reason_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    from archiver.ingest import workers
+
+    page = tmp_path / "page.txt"
+    page.write_text("Headline\n\nSome text.\n")
+    job = workers.Job(str(page), "text", "0" * 64)
+    workers.init_worker(Settings())
+    with workers.shared_model((), frozenset({"menu"})) as model:
+        Path(model.path).write_bytes(b"not the model")
+        assert workers.clean_scanned(model, (job, "Headline\n\nSome text.\n")) == (
+            "the batch's boilerplate model changed on disk"
+        )
+        Path(model.path).unlink()
+        reason = workers.clean_scanned(model, (job, "Headline\n\nSome text.\n"))
+        assert str(reason).startswith("cannot read the batch's boilerplate model: ")

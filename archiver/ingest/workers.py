@@ -188,12 +188,8 @@ def _model(ref: ModelRef | None) -> BoilerplateModel:
     model = _MODEL.get(ref.digest)
     if model is None:
         _MODEL.clear()
-        try:
-            blob = Path(ref.path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"the batch's boilerplate model is unreadable: {exc}") from None
-        if hashlib.sha256(blob).hexdigest() != ref.digest:
-            raise InputError("the batch's boilerplate model changed on disk")
+        what = "the batch's boilerplate model"
+        blob = _checked(ref.path, ref.digest, f"cannot read {what}", f"{what} changed on disk")
         user_rules, repeated = pickle.loads(blob)  # our own pickle, checked by its digest
         model = _MODEL[ref.digest] = _rules(user_rules).with_repeated(repeated)
     return model
@@ -214,12 +210,19 @@ def read_input(path: str | Path, max_bytes: int) -> bytes:
 
 def _read(job: Job) -> bytes:
     """Read an input again, refusing it if it changed since it was hashed."""
+    changed = "the file changed while it was being ingested: run ingest again"
+    return _checked(job.path, job.sha256, "cannot read", changed)
+
+
+def _checked(path: str, sha256: str, unreadable: str, changed: str) -> bytes:
+    """A file's bytes; InputError (unreadable: ..., or changed) when it cannot be read or its
+    sha256 is no longer the one given."""
     try:
-        data = Path(job.path).read_bytes()
+        data = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from None
-    if hashlib.sha256(data).hexdigest() != job.sha256:
-        raise InputError("the file changed while it was being ingested: run ingest again")
+        raise InputError(f"{unreadable}: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise InputError(changed)
     return data
 
 
