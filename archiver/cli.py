@@ -318,6 +318,10 @@ def main() -> None:
         cli(prog_name="archiver")  # standalone mode: always ends in SystemExit
     except SystemExit as done:
         _exit_now(done.code)
+    except OSError as exc:  # the system refused (disk full, not a folder, ...): one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"Error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _exit_now(1)
 
 
 def _exit_now(code: object) -> NoReturn:

@@ -100,6 +100,17 @@ def _console(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_a_refusal_of_the_system_is_one_line_naming_the_path(tmp_path: Path) -> None:
+    """The system refusing a write (here a file where the state folder goes; a full disk is the
+    same OSError) is one line and exit 1, never a traceback."""
+    archive = tmp_path / "a"
+    assert _console(["init", str(archive)], tmp_path).returncode == 0
+    (archive / ".archiver").write_text("not a folder", encoding="utf-8")
+    failed = _console(["build"], archive)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == f"Error: {archive / '.archiver'}: File exists"
+
+
 def test_console_script_exits_with_status_and_full_output(tmp_path: Path) -> None:
     """main() skips the heap teardown: the exit status and every byte of output still arrive."""
     archive = tmp_path / "a"
