@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_build.py [--n 10000] [--runs 3] [--jobs N]
     .venv/bin/python bench/bench_build.py --warm DIR [--runs 5] [--keep-history]
+    .venv/bin/python bench/bench_build.py --structural DIR [--runs 3]
 
 Generates the corpus with ../shared/bench/make_corpus.py into bench/out/ (gitignored) when it
 is missing, then runs each scenario --runs times, every run in a fresh process (as a user would
@@ -113,6 +114,36 @@ def edit_front(content: Path, round_: int, kind: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def structural(archive: Path, runs: int, jobs: int) -> None:
+    """--structural: edits the fast path leaves to the normal incremental build: one article
+    added (newest of all) and deleted again, one article's date moved by three years and back
+    (past thousands of others)."""
+    content = archive / "content"
+    run(archive, content, jobs)  # whatever was pending, so each round times its own change
+    scenarios: dict[str, list[dict[str, float]]] = {}
+    for round_ in range(runs):
+        path = sorted(content.glob("*.md"))[(round_ * 97 + 500) % 1000]
+        text = path.read_text(encoding="utf-8")
+        added = content / f"zz-bench-added-{round_}.md"
+        newest = re.sub(r"(?m)^(date|published): .*$", r"\1: 2099-01-01", text, count=1)
+        added.write_text(newest.replace("title: ", "title: Added ", 1), encoding="utf-8")
+        scenarios.setdefault("article added", []).append(run(archive, content, jobs))
+        added.unlink()
+        scenarios.setdefault("article deleted", []).append(run(archive, content, jobs))
+        found = re.search(r"(?m)^(date|published): \"?(\d{4})", text)
+        assert found is not None, path
+        year = int(found.group(2))
+        moved = year - 3 if year > 2018 else year + 3
+        path.write_text(text[: found.start(2)] + str(moved) + text[found.end(2) :], "utf-8")
+        scenarios.setdefault("date +-3 years", []).append(run(archive, content, jobs))
+        path.write_text(text, encoding="utf-8")
+        scenarios.setdefault("and back", []).append(run(archive, content, jobs))
+        walls = ", ".join(f"{k} {r[-1]['wall']:.2f} s" for k, r in scenarios.items())
+        print(f"round {round_ + 1}: {walls}", flush=True)
+    for name, results in scenarios.items():
+        summary(name, results)
+
+
 def warm(archive: Path, runs: int, jobs: int, history: bool) -> None:
     """--warm: an archive built before (its own content/): no change, body, title, tag and
     date edits, after a clean build (history: after whatever fast builds it has had since its
@@ -162,7 +193,16 @@ def main() -> None:
         action="store_true",
         help="--warm without the clean build first: after the archive's earlier fast builds",
     )
+    parser.add_argument(
+        "--structural",
+        type=Path,
+        help="time the changes the fast path leaves to the normal incremental build on this "
+        "archive folder: an article added and deleted, a date moved by three years and back",
+    )
     args = parser.parse_args()
+    if args.structural:
+        structural(args.structural.resolve(), args.runs, args.jobs)
+        return
     if args.warm:
         warm(args.warm.resolve(), args.runs, args.jobs, args.keep_history)
         return
