@@ -439,7 +439,7 @@ class _Build:
             origin = f"{spec.template} ({spec.context.get('page', {}).get('title', spec.path)})"
             bodies = set(pattern.findall(text))
             if bodies and spec.template != ARTICLE_TEMPLATE:
-                plan.embedding[spec.path] = (spec.template, json.dumps(spec.context))
+                plan.embedding[spec.path] = (spec.template, text)
             if writer.claim(spec.path, digest, origin) and not writer.reuse(spec.path):
                 plan.todo.append((spec, bodies))
         plan.templates = dict(templates.known)

@@ -385,7 +385,7 @@ class QuickBuild:
             updated = raw
             for before, after in old.items():
                 updated = updated.replace(
-                    _json_mark(self.nonce, before), _json_mark(self.nonce, after)
+                    body_placeholder(self.nonce, before), body_placeholder(self.nonce, after)
                 )
             if updated != raw:
                 embedding[path] = (template, updated)
@@ -553,8 +553,3 @@ def _mini_archive(slugs: list[str], articles: dict[str, Article], state: QuickSt
         older=older,
         by_slug=by_slug,
     )
-
-
-def _json_mark(nonce: str, sha: str) -> str:
-    """A body placeholder as it appears inside JSON text."""
-    return json.dumps(body_placeholder(nonce, sha))[1:-1]

@@ -19,7 +19,6 @@ Anything else returns None and the caller runs the normal incremental build.
 
 from __future__ import annotations
 
-import json
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -49,7 +48,7 @@ from archiver.quickstate import _term_names as term_names
 from archiver.quickterms import NAMES, Terms, link_files
 from archiver.quickwords import load_words
 from archiver.report import Reporter
-from archiver.writer import body_placeholder
+from archiver.writer import body_pattern, body_placeholder, context_text
 
 if TYPE_CHECKING:
     from archiver.pages import Contexts
@@ -321,7 +320,7 @@ class _Plan:
             return None  # e.g. a date moved across years: the normal build is as quick
         for spec in pages:
             if spec.path in self.state.embedding:
-                self.embedding[spec.path] = (spec.template, json.dumps(spec.context))
+                self.embedding[spec.path] = (spec.template, context_text(spec.context))
         return pages
 
     def _article_pages(self, archive: Archive) -> set[str]:
@@ -385,8 +384,6 @@ class _Plan:
 
     def render(self, specs: list[PageSpec]) -> dict[str, tuple[str, bytes]] | None:
         """The pages whose input digest changed, rendered (None: an unknown page or template)."""
-        from archiver.writer import body_pattern, context_text
-
         quick, state, outputs = self.quick, self.state, self.quick.previous.outputs
         if not self.gone <= outputs.keys():
             return None

@@ -183,9 +183,10 @@ def body_placeholder(nonce: str, sha: str) -> str:
 
 
 def context_text(context: Mapping[str, Any]) -> str:
-    """The canonical JSON text of a page's context (keys sorted): what its input digest hashes
-    and where its body placeholders are found (body_pattern with text=True). orjson: the
-    ~13,000 pages of a 10,000-article site are ~0.3 GB of JSON, 2 s with the json module."""
+    """The canonical JSON text of a page's context (keys sorted): what its input digest hashes,
+    where its body placeholders are found (body_pattern with text=True), and how a page that
+    embeds bodies is kept for the fast path. orjson: the ~13,000 contexts of a 10,000-article
+    site took 1.95 s with the json module, 0.63 s with it (profiled)."""
     return orjson.dumps(context, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
