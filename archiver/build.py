@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.cache import (
     CACHE_MODULES,
+    DRAFT,
     Parsed,
     load_article,
     open_cache,
@@ -170,6 +171,8 @@ class _Build:
         self.index_job: Any = None
         self.client_job: Any = None
         self.standby: Standbys | None = None
+        self.reparsed = False
+        """Every content file was parsed again (new parsing code): the search index too."""
 
     def run(self) -> BuildReport:
         """Skip everything when nothing changed; otherwise build and swap."""
@@ -359,6 +362,7 @@ class _Build:
         cache = open_cache(self.state)
         try:
             rows = {} if self.clean else cache.rows()
+            self.reparsed = cache.emptied
             known: dict[str, tuple[str, Article | None, str | None]] = {}
             touched: dict[str, tuple[int, int]] = {}
             todo: list[tuple[str, int, int]] = []
@@ -395,7 +399,9 @@ class _Build:
             sha, article, error = known[rel]
             content.stats[rel] = (mtime, size, sha)
             path = self._path(rel)
-            if article is None:
+            if article is None and error == DRAFT:
+                self.reporter.detail(f"{path}: {DRAFT}")
+            elif article is None:
                 content.errors.append(f"{path}: {error}")
             elif article.slug in owner:
                 other = owner[article.slug]
@@ -582,7 +588,7 @@ class _Build:
         return {
             "changed": {slug for slug, sha in sha_of.items() if previous.get(slug) != sha},
             "deleted": previous.keys() - sha_of.keys(),
-            "clean": self.clean or not previous,
+            "clean": self.clean or not previous or self.reparsed,
         }
 
     # -- helpers -------------------------------------------------------------------------------

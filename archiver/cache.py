@@ -31,6 +31,10 @@ CACHE_MODULES = ("model", "content", "markup", "cache")
 """The modules whose code shapes a cached article or body; editing one empties the cache."""
 
 
+DRAFT = "a draft (draft: true, published: false or status: draft), not published"
+"""Parsed.error of a draft: no article, and no problem either (the build skips it quietly)."""
+
+
 @dataclass(frozen=True)
 class Parsed:
     """One content file after reading: its article (or the reason it is bad) and body HTML."""
@@ -104,6 +108,8 @@ def parse_file(
     sha = hashlib.sha256(data).hexdigest()
     try:
         article = content.parse_article(data.decode("utf-8"), path)
+        if content.is_draft(article):
+            return Parsed(rel, mtime_ns, size, sha, None, None, DRAFT)
         html = None if known is None else known.get(article.body)
         if html is None:
             from archiver.markup import render_markdown
@@ -138,7 +144,9 @@ class ContentCache:
         db.execute("PRAGMA synchronous=OFF")
         db.executescript(_SCHEMA)
         stored = db.execute("SELECT value FROM meta WHERE key='code'").fetchone()
-        if clean or stored is None or stored[0] != key:
+        self.emptied = clean or stored is None or stored[0] != key
+        """Whether it started empty: every article is parsed again, perhaps differently."""
+        if self.emptied:
             db.executescript("BEGIN; DELETE FROM files; DELETE FROM bodies; COMMIT;")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (key,))
         return db

@@ -22,6 +22,7 @@ from archiver.config import Settings
 from archiver.content import (
     ORIGINALS,
     content_files,
+    is_draft,
 )
 from archiver.errors import ContentError
 from archiver.linkcheck import check_site_links
@@ -166,6 +167,8 @@ def _collect(reads: Iterable[_Read]) -> Loaded:
     for path, article, digest, problem in reads:
         if article is None or digest is None:
             problems.append((str(path), problem or "unreadable"))
+        elif is_draft(article):
+            continue
         elif article.slug in owner:
             reason = f"duplicate slug '{article.slug}' (also used by {owner[article.slug]})"
             problems.append((str(path), reason))

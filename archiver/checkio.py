@@ -20,7 +20,13 @@ from typing import Any, ParamSpec, TypeVar
 
 import yaml
 
-from archiver.content import LoadResult, article_from_mapping, content_files, parse_article
+from archiver.content import (
+    LoadResult,
+    article_from_mapping,
+    content_files,
+    is_draft,
+    parse_article,
+)
 from archiver.errors import ContentError
 from archiver.model import Article
 
@@ -147,6 +153,8 @@ def load_fast(content_dir: Path) -> LoadResult:
             continue
         except ContentError as exc:
             errors.append(f"{path}: {exc.message}")
+            continue
+        if is_draft(article):
             continue
         if article.slug in seen:
             errors.append(

@@ -134,8 +134,12 @@ def article_from_mapping(data: Mapping[str, Any], body: str, path: Path | None) 
     if not title or not title.strip():
         raise ContentError("missing title")
     published_raw = data.pop("published", None)
+    if isinstance(published_raw, bool):  # Jekyll's switch: kept as it is, false makes a draft
+        data["published"], published_raw = published_raw, None
     date_raw = data.pop("date", None)
     published = _date(published_raw if published_raw is not None else date_raw, "published")
+    if published is None and "archived" not in data and path is not None:
+        published = filename_date(path)
     authors = _names(data.pop("authors", None), "authors")
     if not authors and "author" in data:
         authors = _names(data.pop("author"), "author")
@@ -147,8 +151,7 @@ def article_from_mapping(data: Mapping[str, Any], body: str, path: Path | None) 
     if summary is None:
         summary = _text(data.pop("description", None), "description")
     slug_raw = _text(data.pop("slug", None), "slug")
-    stem = path.stem if path is not None else title
-    slug = clean_slug(slug_raw) if slug_raw else slug_from_filename(stem, title)
+    slug = clean_slug(slug_raw) if slug_raw else slug_from_path(path, title)
     archived = _date(data.pop("archived", None), "archived")
     if archived is not None and not isinstance(archived, dt.datetime):
         archived = dt.datetime(archived.year, archived.month, archived.day, tzinfo=dt.UTC)
@@ -298,10 +301,54 @@ def clean_slug(text: str) -> str:
     return slug
 
 
-def slug_from_filename(stem: str, title: str) -> str:
-    """Slug for a file without one: its name minus a Jekyll date prefix, else its title."""
-    stem = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
-    return clean_slug(stem or title)
+def slug_from_path(path: Path | None, title: str) -> str:
+    """Slug for a file without one: its name minus a Jekyll date prefix, else its title.
+
+    An ``index.md`` is named by its folder (a Hugo page bundle: ``posts/my-trip/index.md``).
+    """
+    stem = "" if path is None else _file_stem(path)
+    return clean_slug(_DATE_PREFIX.sub("", stem) or title)
+
+
+def _file_stem(path: Path) -> str:
+    """What names a content file: its stem, or its folder's name for an ``index.md``."""
+    if path.stem.lower() == "index" and path.parent.name:
+        return path.parent.name
+    return path.stem
+
+
+_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+
+
+def filename_date(path: Path) -> dt.date | None:
+    """The date a content file's name (or an index.md's folder name) starts with, if any."""
+    return _filename_date(_file_stem(path))
+
+
+def _filename_date(stem: str) -> dt.date | None:
+    """The date a Jekyll or Pelican file name starts with (``2021-03-04-my-post``), if valid."""
+    match = _DATE_PREFIX.match(stem)
+    if match is None:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def is_draft(article: Article) -> bool:
+    """Whether the front matter keeps the article unpublished: Hugo's ``draft: true``,
+    Jekyll's ``published: false`` or Pelican's ``status: draft``."""
+    extra = article.extra
+    draft = extra.get("draft")
+    if isinstance(draft, str):
+        draft = draft.strip().lower() in ("true", "yes")
+    status = extra.get("status")
+    return (
+        draft is True
+        or extra.get("published") is False
+        or (isinstance(status, str) and status.strip().lower() == "draft")
+    )
 
 
 def allocate_slug(title: str, taken: set[str]) -> str:
@@ -379,6 +426,8 @@ def load_articles(content_dir: Path, files: Iterable[Path] | None = None) -> Loa
             article = read_article(path)
         except ContentError as exc:
             errors.append(f"{path}: {exc.message}")
+            continue
+        if is_draft(article):
             continue
         if article.slug in seen:
             other = seen[article.slug]

@@ -17,7 +17,7 @@ import archiver.build as build_module
 from archiver.build import BuildHooks, BuildReport, build_site
 from archiver.config import Settings
 from archiver.errors import BuildError, LockedError
-from archiver.manifest import MANIFEST_NAME
+from archiver.manifest import MANIFEST_NAME, load_manifest, save_manifest
 from archiver.paths import archive_lock
 from archiver.quick import QuickBuild
 from archiver.quickstate import external_digest
@@ -163,6 +163,7 @@ EDITS: dict[str, tuple[Callable[[Path], None], bool]] = {
     "two-bodies": (_two_bodies, True),
     "edit-and-delete": (_edit_and_delete, False),
     "broken": (_broken, False),
+    "to-draft": (lambda c: _summarised(c, "beta.md", "Beta body.", draft="true"), False),
     "mixed": (_mixed, False),
 }
 
@@ -351,6 +352,69 @@ def test_bad_content_files_are_reported_and_skipped(settings: Settings) -> None:
     assert (settings.output_path / "articles/alpha.html").is_file()
     again, _ = build(settings)
     assert again.errors == report.errors and again.written == 0
+
+
+def test_drafts_are_left_out_quietly_and_appear_once_published(
+    settings: Settings, tmp_path: Path
+) -> None:
+    content = settings.content_path
+    (content / "hidden.md").write_text(
+        "---\ntitle: Hidden plans\ndraft: true\ntags: [Secret]\n---\nSecretword.\n",
+        encoding="utf-8",
+    )
+    (content / "later.md").write_text(
+        "---\ntitle: Later\npublished: false\n---\nUnpublished text.\n", encoding="utf-8"
+    )
+    report, _ = build(settings)
+    assert (report.articles, report.errors) == (4, ())
+    site = tree(settings.output_path)
+    assert not any("hidden" in p or "later" in p or "secret" in p for p in site)
+    for path in settings.output_path.rglob("*"):
+        data = path.read_bytes() if path.is_file() else b""
+        assert b"Secretword" not in data and b"Hidden plans" not in data, path
+    assert "hidden" not in _index_docs(settings)
+    (content / "hidden.md").write_text(
+        "---\ntitle: Hidden plans\ndraft: false\ntags: [Secret]\n---\nSecretword.\n",
+        encoding="utf-8",
+    )
+    published, _ = build(settings)
+    assert published.articles == 5 and (settings.output_path / "articles/hidden.html").is_file()
+    other = tmp_path / "other"
+    shutil.copytree(content, other / "content")
+    build(Settings(root=other), clean=True)
+    assert tree(settings.output_path) == tree(other / "site")
+
+
+def test_new_parsing_code_refreshes_the_search_index(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archiver upgrade that reads a file differently re-indexes it, though its bytes are
+    the same (the content cache starts empty when the parsing code changed)."""
+    import sqlite3
+
+    import archiver.content as content_module
+    from archiver.cache import CACHE_NAME
+
+    (settings.content_path / "2022-06-07-dated.md").write_text(
+        "---\ntitle: Dated by its name\n---\nBody.\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(content_module, "_filename_date", lambda stem: None)  # the old code
+    build(settings)
+    before = _index_docs(settings)["dated"]
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    db = sqlite3.connect(settings.state_path / CACHE_NAME)
+    db.execute("UPDATE meta SET value = 'older code' WHERE key = 'code'")
+    db.commit()
+    db.close()
+    manifest = load_manifest(settings.state_path)  # the older code's build fingerprint
+    save_manifest(settings.state_path, replace(manifest, fingerprint="older code"))
+    build(settings)
+    from archiver.content import read_article
+    from archiver.search.index import fingerprint
+
+    now = fingerprint(read_article(settings.content_path / "2022-06-07-dated.md"))
+    assert _index_docs(settings)["dated"] == now != before
 
 
 def test_strict_stops_and_leaves_site_alone(settings: Settings) -> None:

@@ -179,6 +179,19 @@ def test_search_index_staleness_from_real_build(tmp_path: Path) -> None:
     ]
 
 
+def test_a_built_archive_with_drafts_passes(tmp_path: Path) -> None:
+    from archiver.build import build_site
+
+    settings = make_clean_archive(tmp_path)
+    (tmp_path / "content" / "wip.md").write_text(
+        "---\ntitle: Work in progress\ndraft: true\n---\nNot yet.\n", encoding="utf-8"
+    )
+    build_site(settings, reporter=SilentReporter())
+    report = check_archive(settings)
+    assert report.ok, report.problems
+    assert report.counts["articles"] == 2
+
+
 def test_worker_processes_give_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,6 +90,57 @@ def test_jekyll_and_hugo_and_pelican_styles() -> None:
     assert pelican.title == "P" and pelican.tags == ("one", "two")
 
 
+def test_a_jekyll_or_pelican_file_name_dates_an_undated_article() -> None:
+    named = Path("posts/2021-03-04-my-post.md")
+    assert parse_article("---\ntitle: T\n---\nBody\n", named).published == dt.date(2021, 3, 4)
+    dated = parse_article("---\ntitle: T\ndate: 2020-01-02\n---\nBody\n", named)
+    assert dated.published == dt.date(2020, 1, 2)  # the front matter wins
+    # An article ingest wrote (it has `archived`) never gets a date it did not state.
+    ingested = "---\ntitle: T\narchived: 2026-11-28T14:45:00Z\n---\nBody\n"
+    assert parse_article(ingested, named).published is None
+    assert parse_article("---\ntitle: T\n---\nB\n", Path("2021-02-30-x.md")).published is None
+    assert parse_article("---\ntitle: T\n---\nB\n", Path("2021-notes.md")).published is None
+
+
+def test_a_hugo_page_bundle_is_named_by_its_folder() -> None:
+    text = "---\ntitle: Same title\n---\nBody\n"
+    first = parse_article(text, Path("/a/content/posts/first-trip/index.md"))
+    second = parse_article(text, Path("/a/content/posts/2022-05-06-second-trip/index.md"))
+    assert (first.slug, second.slug) == ("first-trip", "second-trip")
+    assert second.published == dt.date(2022, 5, 6)
+    assert parse_article(text, Path("index.md")).slug == "index-article"
+
+
+@pytest.mark.parametrize(
+    ("text", "draft"),
+    [
+        ("---\ntitle: T\ndraft: true\n---\nB\n", True),
+        ("---\ntitle: T\ndraft: 'yes'\n---\nB\n", True),
+        ('+++\ntitle = "T"\ndraft = true\n+++\nB\n', True),
+        ("---\ntitle: T\npublished: false\n---\nB\n", True),
+        ("Title: T\nStatus: draft\n\nB\n", True),
+        ("---\ntitle: T\ndraft: false\n---\nB\n", False),
+        ("---\ntitle: T\npublished: true\n---\nB\n", False),
+        ("Title: T\nStatus: published\n\nB\n", False),
+        ("---\ntitle: T\npublished: 2024-01-02\n---\nB\n", False),
+    ],
+)
+def test_drafts_are_recognised_in_every_style(text: str, draft: bool) -> None:
+    article = parse_article(text)
+    assert content.is_draft(article) is draft
+    assert article.published in (None, dt.date(2024, 1, 2))
+
+
+def test_jekyll_published_false_round_trips_and_drafts_are_not_loaded(tmp_path: Path) -> None:
+    text = "---\ntitle: Hidden\npublished: false\n---\nB\n"
+    article = parse_article(text)
+    assert content.is_draft(parse_article(serialise(article)))
+    (tmp_path / "hidden.md").write_text(text)
+    (tmp_path / "shown.md").write_text("---\ntitle: Shown\n---\nB\n")
+    result = load_articles(tmp_path)
+    assert [a.title for a in result.articles] == ["Shown"] and result.errors == ()
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -198,6 +199,19 @@ def test_markdown_inputs_are_validated_and_imported(tmp_path: Path) -> None:
     assert "broken YAML" in items["bad.md"]["reason"]
     (path,) = content_files(tmp_path / "content")
     assert read_article(path).tags == ("Alpha", "Beta")
+
+
+def test_an_imported_jekyll_post_keeps_the_date_its_file_name_gives(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "2021-03-04-first-post.md").write_text("---\ntitle: First post\n---\nText one.\n")
+    (raw / "2021-05-06-dated.md").write_text("---\ntitle: Dated\ndate: 2020-01-02\n---\nTwo.\n")
+    code, _, _ = run(["ingest", "raw"], tmp_path)
+    assert code == 0
+    found = {a.title: a for a in map(read_article, content_files(tmp_path / "content"))}
+    assert found["First post"].published == dt.date(2021, 3, 4)
+    assert found["Dated"].published == dt.date(2020, 1, 2)
+    assert all(a.archived is not None for a in found.values())
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -26,6 +26,7 @@ from archiver.config import Settings
 from archiver.content import (
     clean_slug,
     content_file,
+    filename_date,
     parse_article,
     serialise,
     store_original,
@@ -280,7 +281,7 @@ def clean(model: ModelRef | None, job: Job, text: str | None = None) -> Cleaned 
     try:
         if text is None:
             text = _text(job)
-        return clean_text(job.kind, text, _model(model), _SETTINGS[0])
+        return clean_text(job.kind, text, _model(model), _SETTINGS[0], Path(job.path))
     except ArchiverError as exc:
         return exc.message
     except Exception as exc:  # a cleaner bug must cost one input, never the batch
@@ -306,10 +307,18 @@ def write(job: WriteJob) -> Written:
     return Written(hashlib.sha256(text.encode("utf-8")).hexdigest(), tuple(problems))
 
 
-def clean_text(kind: str, text: str, model: BoilerplateModel | None, settings: Settings) -> Cleaned:
-    """Extract, tag and fingerprint one decoded input."""
+def clean_text(
+    kind: str,
+    text: str,
+    model: BoilerplateModel | None,
+    settings: Settings,
+    path: Path | None = None,
+) -> Cleaned:
+    """Extract, tag and fingerprint one decoded input (path: its file, which may date it)."""
     if kind == "markdown":
         article = parse_article(text)
+        if article.published is None and article.archived is None and path is not None:
+            article = replace(article, published=filename_date(path))  # a Jekyll post
         body = tuple(p for p in article.body.split("\n\n") if p.strip())
         tags = article.tags or _tags(article.title, article.summary, body, article, settings)
         base = clean_slug(article.slug or article.title)
