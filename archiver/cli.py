@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,7 +17,7 @@ import click
 from archiver import __version__
 from archiver.cliutil import EPILOG, context_objects, verbosity
 from archiver.config import Settings, load_settings
-from archiver.report import Reporter
+from archiver.report import Reporter, one_line
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -289,13 +290,14 @@ def search(
 def _print_hit(number: int, hit: Any, settings: Settings, color: bool) -> None:
     """Print one hit: title line, metadata line, highlighted snippet."""
     date = hit.published.isoformat()[:10] if hit.published else "undated"
-    title = f"{number}. {hit.title}"
+    title = f"{number}. {one_line(hit.title)}"  # content is hostile: no terminal escapes
     click.echo(click.style(title, bold=True) if color else title)
-    click.echo(
-        f"   {date} · {hit.source or 'unknown source'} · {Path(settings.output_dir) / hit.path}"
-    )
-    mark = (lambda t: click.style(t, bold=True, fg="yellow")) if color else None
-    text = hit.snippet_text(mark).strip()
+    source = one_line(hit.source or "unknown source")
+    click.echo(f"   {date} · {source} · {Path(settings.output_dir) / one_line(hit.path)}")
+    mark: Callable[[str], str] = one_line
+    if color:
+        mark = lambda text: click.style(one_line(text), bold=True, fg="yellow")  # noqa: E731
+    text = "".join(mark(t) if m else one_line(t) for t, m in hit.snippet).strip()
     if text:
         click.echo(f"   {text}")
     click.echo()
@@ -320,7 +322,7 @@ def main() -> None:
         _exit_now(done.code)
     except OSError as exc:  # the system refused (disk full, not a folder, ...): one line
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"Error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(one_line(f"Error: {where}{exc.strerror or exc}"), file=sys.stderr)
         _exit_now(1)
 
 

@@ -9,6 +9,18 @@ from typing import TypeVar
 import click
 
 T = TypeVar("T")
+_BREAKS = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def one_line(text: str) -> str:
+    """text with line breaks and other control characters escaped (a file name may hold them)."""
+    return text.translate(_BREAKS)
 
 
 class Reporter:
@@ -32,7 +44,7 @@ class Reporter:
     def problem(self, line: str) -> None:
         """One ``FILE: reason`` line; always shown, and remembered."""
         self.problems.append(line)
-        click.secho(line, err=True, fg="yellow", color=self.color)
+        click.secho(one_line(line), err=True, fg="yellow", color=self.color)
 
     def progress(self, items: Iterable[T], length: int, label: str) -> Iterator[T]:
         """Iterate with a progress bar when stderr is a terminal and not quiet."""

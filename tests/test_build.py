@@ -386,7 +386,7 @@ def test_drafts_are_left_out_quietly_and_appear_once_published(
 
 
 def test_new_parsing_code_refreshes_the_search_index(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An archiver upgrade that reads a file differently re-indexes it, though its bytes are
     the same (the content cache starts empty when the parsing code changed)."""
@@ -415,6 +415,10 @@ def test_new_parsing_code_refreshes_the_search_index(
 
     now = fingerprint(read_article(settings.content_path / "2022-06-07-dated.md"))
     assert _index_docs(settings)["dated"] == now != before
+    other = tmp_path / "other"
+    shutil.copytree(settings.content_path, other / "content")
+    build(Settings(root=other), clean=True)
+    assert tree(settings.output_path) == tree(other / "site")
 
 
 def test_strict_stops_and_leaves_site_alone(settings: Settings) -> None:

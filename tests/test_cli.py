@@ -129,3 +129,21 @@ def test_console_script_exits_with_status_and_full_output(tmp_path: Path) -> Non
     failed = _console(["build"], archive)
     assert failed.returncode == 1
     assert "broken.md" in failed.stderr
+
+
+def test_search_results_cannot_send_terminal_escapes(tmp_path: Path) -> None:
+    """Titles, sources and snippets come from hostile pages: control characters are shown
+    escaped, never sent to the terminal."""
+    archive = tmp_path / "a"
+    assert _console(["init", str(archive)], tmp_path).returncode == 0
+    (archive / "content" / "evil.md").write_text(
+        '---\ntitle: "Red \\e[31mtitle"\nsource: "S\\e]0;owned\\a"\n---\n'
+        "Body \x1b[2J with zebraword.\n",
+        encoding="utf-8",
+    )
+    assert _console(["build"], archive).returncode == 0
+    found = _console(["search", "zebraword"], archive)
+    assert found.returncode == 0, found.stderr
+    assert "\x1b" not in found.stdout and "\x07" not in found.stdout
+    assert "Red \\x1b[31mtitle" in found.stdout and "S\\x1b]0;owned\\x07" in found.stdout
+    assert "Body \\x1b[2J with zebraword." in found.stdout

@@ -214,6 +214,43 @@ def test_an_imported_jekyll_post_keeps_the_date_its_file_name_gives(tmp_path: Pa
     assert all(a.archived is not None for a in found.values())
 
 
+def test_folder_links_are_followed_once_and_broken_links_are_one_line(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    (raw / "sub" / "seed.txt").write_bytes(SEED.read_bytes())
+    (raw / "sub" / "loop").symlink_to("..")  # a link to an enclosing folder
+    (raw / "again.txt").symlink_to(raw / "sub" / "seed.txt")  # the same file twice
+    (raw / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    code, out, _ = run(["ingest", "raw", "--json"], tmp_path)
+    assert code == 1
+    items = {i["input"]: i for i in json.loads(out)["inputs"]}
+    assert items["gone.txt"] == {
+        "input": "gone.txt",
+        "reason": "broken link (its target does not exist)",
+        "status": "failed",
+    }
+    assert items["sub/loop"]["status"] == "skipped"
+    assert [i for i in items.values() if i["status"] == "new"] == [items["again.txt"]]
+    assert "sub/seed.txt" not in items  # one input per file, whichever way it is reached
+    assert len(content_files(tmp_path / "content")) == 1
+
+
+def test_a_line_break_in_a_file_name_cannot_split_its_problem_line(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "two\nlines\x1b[2J.txt").write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "archiver", "ingest", "raw"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert "two\\nlines\\x1b[2J.txt: empty file (0 bytes)" in lines
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 

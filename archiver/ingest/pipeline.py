@@ -54,7 +54,7 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
             stat = root.stat()
             candidates = [(root.name, root, (stat.st_dev, stat.st_ino))]
         else:
-            candidates = sorted(_walk(root, ""))
+            candidates = sorted(_walk(root, "", report, set()))
         for rel, path, identity in candidates:
             kind = KINDS.get(path.suffix.lower())
             if kind is None:
@@ -68,18 +68,40 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
     return sorted(found.values(), key=lambda i: (i.name, str(i.path)))
 
 
-def _walk(folder: Path, prefix: str) -> Iterator[tuple[str, Path, tuple[int, int]]]:
-    """(relative name, path, (device, inode)) of every non-hidden file below a folder."""
-    device = folder.stat().st_dev
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            rel = f"{prefix}{entry.name}"
+def _walk(
+    folder: Path, prefix: str, report: IngestReport, seen: set[tuple[int, int]]
+) -> Iterator[tuple[str, Path, tuple[int, int]]]:
+    """(relative name, path, (device, inode)) of every non-hidden file below a folder.
+
+    Linked folders are followed once each (seen: the folders already walked), so a link to an
+    enclosing folder cannot loop; a folder or link that cannot be read is one report line.
+    """
+    where = prefix.rstrip("/") or str(folder)
+    try:
+        stat = folder.stat()
+        if (stat.st_dev, stat.st_ino) in seen:
+            report.skip(where, "a folder already read (a link to it or to a folder above it)")
+            return
+        seen.add((stat.st_dev, stat.st_ino))
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        report.fail(where, f"cannot read folder: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = f"{prefix}{entry.name}"
+        try:
             if entry.is_dir():
-                yield from _walk(Path(entry.path), f"{rel}/")
+                yield from _walk(Path(entry.path), f"{rel}/", report, seen)
             elif entry.is_file():
-                yield rel, Path(entry.path), (device, entry.inode())
+                target = entry.stat()  # the file a link points at: one input per file
+                yield rel, Path(entry.path), (target.st_dev, target.st_ino)
+            elif entry.is_symlink():
+                report.fail(rel, "broken link (its target does not exist)")
+        except OSError as exc:
+            report.fail(rel, f"cannot read: {exc.strerror or exc}")
 
 
 def read_bytes(item: Input, max_bytes: int) -> bytes:
