@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 import yaml
 
 from archiver.content import (
+    YAML_VALUE_ERRORS,
     LoadResult,
     article_from_mapping,
     content_files,
@@ -173,8 +174,8 @@ def fast_parse(text: str, path: Path) -> Article:
     if match is not None and loader is not None:
         try:
             data = yaml.load(match.group(1), Loader=loader)  # libyaml's safe_load
-        except yaml.YAMLError:
-            data = None
+        except (yaml.YAMLError, *YAML_VALUE_ERRORS):
+            data = None  # parse_article below gives the reason
         if isinstance(data, dict) and data:
             body = text.lstrip("\ufeff")[match.end() :]
             fields = {str(k): v for k, v in data.items()}

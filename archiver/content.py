@@ -23,6 +23,9 @@ from archiver.paths import atomic_write, atomic_write_text, safe_join
 # libyaml's safe loader/dumper when available (same safety, ~10x faster), else the pure-Python ones.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+YAML_VALUE_ERRORS = (ValueError, OverflowError, RecursionError)
+"""What YAML that parses can still raise while building values: a date that does not exist
+(2024-13-45), a year out of range, nesting too deep."""
 MAX_SLUG = 80
 RESERVED_SLUGS = frozenset(
     {
@@ -89,6 +92,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             where = f" (line {mark.line + 2})" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "syntax error"
             raise ContentError(f"broken YAML front matter{where}: {problem}") from None
+        except YAML_VALUE_ERRORS as exc:
+            raise ContentError(f"impossible value in the YAML front matter: {exc}") from None
         if not isinstance(data, dict):
             raise ContentError("front matter is not a mapping of keys to values")
         return {str(k): v for k, v in data.items()}, text[match.end() :]

@@ -93,6 +93,9 @@ def test_every_content_problem_is_one_line(tmp_path: Path) -> None:
     content = tmp_path / "content"
     (content / "broken.md").write_text("---\ntitle: [oops\n---\nx\n", encoding="utf-8")
     (content / "notitle.md").write_text("---\nsummary: s\n---\nx\n", encoding="utf-8")
+    (content / "nodate.md").write_text(
+        "---\ntitle: N\ndate: 2024-13-45\n---\nx\n", encoding="utf-8"
+    )
     (content / "latin1.md").write_bytes("---\ntitle: café\n---\nx\n".encode("latin-1"))
     (content / "copy.md").write_text("---\ntitle: Copy\nslug: alpha\n---\nx\n", encoding="utf-8")
     (content / "empty.md").write_text("---\ntitle: Empty\nurl: ftp://x\n---\n", encoding="utf-8")
@@ -108,6 +111,7 @@ def test_every_content_problem_is_one_line(tmp_path: Path) -> None:
         f"{content / 'copy.md'}: duplicate slug 'alpha' (also used by {content / 'alpha.md'})",
         f"{content / 'latin1.md'}: not valid UTF-8",
         f"{content / 'notitle.md'}: missing title",
+        f"{content / 'nodate.md'}: impossible value in the YAML front matter: month must be in",
         f"{content / 'empty.md'}: 'url' must be an http(s) address, not 'ftp://x'",
         f"{content / 'empty.md'}: no article text after the front matter",
         f"{content}: tags differ only in case or accents: 'Energy' (2), 'ENERGY' (1), "
