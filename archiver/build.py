@@ -35,7 +35,7 @@ from archiver.cache import (
     parse_files,
     scan_content,
 )
-from archiver.config import Settings
+from archiver.config import Settings, output_overlap
 from archiver.errors import BuildError
 from archiver.manifest import (
     RACY_NS,
@@ -66,6 +66,7 @@ from archiver.writer import (
     body_placeholder,
     clean_stale,
     context_text,
+    foreign_output,
     init_worker,
     render_chunk,
     site_files,
@@ -139,11 +140,23 @@ def build_site(
 ) -> BuildReport:
     """Build the site: read everything, render what changed in parallel, swap it in atomically."""
     started = time.perf_counter()
+    _check_output(settings)
     with archive_lock(settings.state_path, "build"):
         clean_stale(settings.output_path, background=True)
         build = _Build(settings, clean, jobs or os.cpu_count() or 1, strict, reporter, hooks)
         report = build.run()
     return BuildReport(**{**report.__dict__, "seconds": time.perf_counter() - started})
+
+
+def _check_output(settings: Settings) -> None:
+    """Refuse an output folder whose replacement would lose anything: one that is or holds the
+    archive, content, state or templates, a file, or a folder of files archiver did not write."""
+    output = settings.output_path
+    problem = output_overlap(settings) or foreign_output(
+        output, lambda: load_manifest(settings.state_path).output == str(output)
+    )
+    if problem is not None:
+        raise BuildError(f"{problem}; nothing was changed")
 
 
 class _Build:

@@ -191,13 +191,32 @@ def _cross_check(settings: Settings, config: Path) -> None:
         problems.append("'per_page' must be at least 1")
     if settings.ingest.max_bytes < 1:
         problems.append("'ingest.max_bytes' must be at least 1")
-    out, content = settings.output_path, settings.content_path
-    if out == content or content.is_relative_to(out) or out == settings.root.resolve():
-        problems.append("'output_dir' must not be the archive folder or contain the content folder")
+    overlap = output_overlap(settings)
+    if overlap is not None:
+        problems.append(f"'output_dir': {overlap}")
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
         problems.append("'base_url' must start with http:// or https://")
     if problems:
         raise ConfigError(f"{config}: " + "; ".join(problems))
+
+
+def output_overlap(settings: Settings) -> str | None:
+    """Why the output folder cannot hold the site (None when it can): a build replaces the
+    whole folder, so it must not be or hold the archive, its content, state or templates, nor
+    lie inside the content, state or templates folders."""
+    out = settings.output_path
+    guarded = {
+        "the archive folder": settings.root.resolve(),
+        "the content folder": settings.content_path,
+        "the build state folder": settings.state_path,
+        "the templates folder": settings.path(settings.templates_dir),
+    }
+    for name, folder in guarded.items():
+        if folder.is_relative_to(out):
+            return f"the output folder {out} would replace {name} ({folder})"
+        if name != "the archive folder" and out.is_relative_to(folder):
+            return f"the output folder {out} lies inside {name} ({folder})"
+    return None
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

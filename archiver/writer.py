@@ -9,7 +9,7 @@ import secrets
 import shutil
 import signal
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,37 @@ if TYPE_CHECKING:
 
 BODY_OPEN, BODY_CLOSE = "\ue000", "\ue001"
 """Private-use marks around a body placeholder; the real HTML is put in after rendering."""
+
+
+GENERATOR_MARK = b'<meta name="generator" content="archiver">'
+"""In the head of every page the default theme renders: how a site archiver wrote is known."""
+
+
+def foreign_output(output: Path, known: Callable[[], bool]) -> str | None:
+    """Why a build must not replace output (None when it may): a file, or a folder holding
+    files archiver did not write. known: whether the last build's manifest names this folder."""
+    if not output.exists() and not output.is_symlink():
+        return None
+    if not output.is_dir():
+        return f"the output folder {output} is a file; choose a folder"
+    with os.scandir(output) as entries:
+        names = sorted(entry.name for entry in entries)
+    if not names or _written_by_archiver(output) or known():
+        return None
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        f"the output folder {output} holds files archiver did not write ({shown}); a build "
+        "replaces the whole folder, so choose a new or empty one, or move them away"
+    )
+
+
+def _written_by_archiver(output: Path) -> bool:
+    """Whether output's home or 404 page carries archiver's generator mark."""
+    for name in ("index.html", "404.html"):
+        with contextlib.suppress(OSError), (output / name).open("rb") as page:
+            if GENERATOR_MARK in page.read(8192):
+                return True
+    return False
 
 
 class RenderError(Exception):

@@ -421,6 +421,47 @@ def test_new_parsing_code_refreshes_the_search_index(
     assert tree(settings.output_path) == tree(other / "site")
 
 
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("content", "would replace the content folder"),
+        (".", "would replace the archive folder"),
+        ("..", "would replace the archive folder"),
+        ("content/site", "lies inside the content folder"),
+        (".archiver", "would replace the build state folder"),
+        (".archiver/site", "lies inside the build state folder"),
+        ("templates", "would replace the templates folder"),
+    ],
+)
+def test_an_output_folder_that_would_swallow_the_archive_is_refused(
+    tmp_path: Path, output: str, reason: str
+) -> None:
+    settings = replace(make_archive(tmp_path / "archive"), output_dir=output)
+    before = tree(tmp_path)
+    with pytest.raises(BuildError, match=reason):
+        build(settings)
+    assert tree(tmp_path) == before
+
+
+def test_a_folder_of_other_files_is_never_replaced_by_a_site(
+    settings: Settings, tmp_path: Path
+) -> None:
+    docs = settings.root / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("mine", encoding="utf-8")
+    elsewhere = replace(settings, output_dir="docs")
+    with pytest.raises(BuildError, match=r"holds files archiver did not write \(notes.txt\)"):
+        build(elsewhere)
+    with pytest.raises(BuildError, match="holds files"):
+        build(elsewhere, clean=True)
+    assert (docs / "notes.txt").read_text(encoding="utf-8") == "mine"
+    (docs / "notes.txt").unlink()
+    build(elsewhere)  # an empty folder is fine, and so is a site archiver wrote:
+    shutil.rmtree(settings.state_path)  # even without the state (a fresh clone of a repo)
+    report, _ = build(elsewhere)
+    assert report.errors == () and (docs / "index.html").is_file()
+
+
 def test_strict_stops_and_leaves_site_alone(settings: Settings) -> None:
     build(settings)
     before = tree(settings.output_path)
