@@ -176,9 +176,12 @@ def clean_stale(output: Path, *, background: bool = False) -> None:
     for them either)."""
     if not output.parent.is_dir():
         return
+    # Only the exact shapes of our own names (mkdtemp's and swap's): a user's "site.old-2024"
+    # backup is never touched.
+    ours = re.compile(rf"{re.escape(output.name)}\.(tmp-[a-z0-9_]{{8}}|old-[0-9a-f]{{8}})")
     for pattern in (f"{output.name}.tmp-*", f"{output.name}.old-*"):
         for stale in output.parent.glob(pattern):
-            if stale.is_dir() and not stale.is_symlink():
+            if ours.fullmatch(stale.name) and stale.is_dir() and not stale.is_symlink():
                 remove_tree(stale, background=background)
 
 

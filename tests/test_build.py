@@ -328,13 +328,18 @@ def test_second_build_while_one_runs_is_refused(settings: Settings) -> None:
     assert not settings.output_path.exists()
 
 
-def test_stale_temporary_folders_are_removed(settings: Settings) -> None:
-    stale = settings.root / "site.tmp-dead"
+def test_stale_temporary_folders_are_removed_and_nothing_else(settings: Settings) -> None:
+    stale = settings.root / "site.tmp-dead_0k9"
     (stale / "articles").mkdir(parents=True)
-    old = settings.root / "site.old-dead"
+    old = settings.root / "site.old-0123beef"
     old.mkdir()
+    backups = [settings.root / name for name in ("site.old-2024", "site.tmp-mine", "site.old-x")]
+    for backup in backups:
+        backup.mkdir()
+        (backup / "keep.txt").write_text("mine", encoding="utf-8")
     build(settings)
     assert not stale.exists() and not old.exists()
+    assert all((backup / "keep.txt").is_file() for backup in backups)
 
 
 def test_bad_content_files_are_reported_and_skipped(settings: Settings) -> None:

@@ -235,6 +235,25 @@ def test_folder_links_are_followed_once_and_broken_links_are_one_line(tmp_path: 
     assert len(content_files(tmp_path / "content")) == 1
 
 
+def test_ingesting_the_archive_folder_skips_its_own_folders(tmp_path: Path) -> None:
+    """`archiver ingest .` must not take the archive's articles, site pages or templates."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "seed.txt").write_bytes(SEED.read_bytes())
+    assert run(["ingest", "raw"], tmp_path)[0] == 0
+    for folder, name in (("site", "index.html"), ("templates", "base.html")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text("<html><body><p>page</p></body></html>")
+    before = _tree(tmp_path / "content")
+    code, out, _ = run(["ingest", ".", "--json"], tmp_path)
+    assert code == 0
+    items = {i["input"]: i for i in json.loads(out)["inputs"]}
+    own = "one of the archive's own folders (content, site, state or templates): not an input"
+    for folder in ("content", "site", "templates"):
+        assert items[folder] == {"input": folder, "reason": own, "status": "skipped"}
+    assert items["raw/seed.txt"]["status"] == "unchanged"
+    assert _tree(tmp_path / "content") == before
+
+
 def test_a_line_break_in_a_file_name_cannot_split_its_problem_line(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()

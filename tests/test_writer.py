@@ -83,22 +83,22 @@ def test_abort_leaves_the_previous_site(tmp_path: Path) -> None:
 
 
 def test_clean_stale_removes_only_leftovers(tmp_path: Path) -> None:
-    for name in ("site", "site.tmp-1", "site.old-2", "siteX.tmp-3"):
+    for name in ("site", "site.tmp-1x_2y3z4", "site.old-0a1b2c3d", "siteX.tmp-3x_2y3z4"):
         (tmp_path / name).mkdir()
     clean_stale(tmp_path / "site")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3x_2y3z4"]
 
 
 def test_clean_stale_in_the_background_removes_leftovers_too(tmp_path: Path) -> None:
-    for name in ("site", "site.tmp-1", "site.old-2", "siteX.tmp-3"):
+    for name in ("site", "site.tmp-1x_2y3z4", "site.old-0a1b2c3d", "siteX.tmp-3x_2y3z4"):
         (tmp_path / name / "deep").mkdir(parents=True)
         (tmp_path / name / "deep" / "page.html").write_bytes(b"x")
     clean_stale(tmp_path / "site", background=True)
     for _ in range(500):  # the detached rm -rf finishes on its own; poll for its result
-        if sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3"]:
+        if sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3x_2y3z4"]:
             break
         time.sleep(0.01)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "siteX.tmp-3x_2y3z4"]
     assert (tmp_path / "site" / "deep" / "page.html").read_bytes() == b"x"
 
 

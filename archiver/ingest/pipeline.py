@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -43,9 +43,19 @@ KINDS = {
 }
 
 
-def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
-    """Expand files and folders (recursively) into inputs; unknown types go into the report."""
+def find_inputs(
+    paths: Sequence[Path], report: IngestReport, archive: Collection[Path] = ()
+) -> list[Input]:
+    """Expand files and folders (recursively) into inputs; unknown types go into the report.
+
+    archive: the archive's own folders (content, site, state, templates), never read as inputs
+    (``archiver ingest .`` in the archive folder must not take its articles or site pages).
+    """
     found: dict[tuple[int, int], Input] = {}
+    own = dict.fromkeys(
+        (_identity(folder) for folder in archive if folder.is_dir()),
+        "one of the archive's own folders (content, site, state or templates): not an input",
+    )
     for root in paths:
         if not root.exists():
             report.fail(str(root), "no such file or folder")
@@ -54,7 +64,7 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
             stat = root.stat()
             candidates = [(root.name, root, (stat.st_dev, stat.st_ino))]
         else:
-            candidates = sorted(_walk(root, "", report, set()))
+            candidates = sorted(_walk(root, "", report, dict(own)))
         for rel, path, identity in candidates:
             kind = KINDS.get(path.suffix.lower())
             if kind is None:
@@ -69,20 +79,21 @@ def find_inputs(paths: Sequence[Path], report: IngestReport) -> list[Input]:
 
 
 def _walk(
-    folder: Path, prefix: str, report: IngestReport, seen: set[tuple[int, int]]
+    folder: Path, prefix: str, report: IngestReport, seen: dict[tuple[int, int], str]
 ) -> Iterator[tuple[str, Path, tuple[int, int]]]:
     """(relative name, path, (device, inode)) of every non-hidden file below a folder.
 
-    Linked folders are followed once each (seen: the folders already walked), so a link to an
-    enclosing folder cannot loop; a folder or link that cannot be read is one report line.
+    Linked folders are followed once each (seen: the folders already walked, or not to walk,
+    with the reason), so a link to an enclosing folder cannot loop; a folder or link that
+    cannot be read is one report line.
     """
     where = prefix.rstrip("/") or str(folder)
     try:
-        stat = folder.stat()
-        if (stat.st_dev, stat.st_ino) in seen:
-            report.skip(where, "a folder already read (a link to it or to a folder above it)")
+        identity = _identity(folder)
+        if identity in seen:
+            report.skip(where, seen[identity])
             return
-        seen.add((stat.st_dev, stat.st_ino))
+        seen[identity] = "a folder already read (a link to it or to a folder above it)"
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
     except OSError as exc:
@@ -102,6 +113,12 @@ def _walk(
                 report.fail(rel, "broken link (its target does not exist)")
         except OSError as exc:
             report.fail(rel, f"cannot read: {exc.strerror or exc}")
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    """(device, inode) of a folder."""
+    stat = folder.stat()
+    return stat.st_dev, stat.st_ino
 
 
 def read_bytes(item: Input, max_bytes: int) -> bytes:
@@ -157,7 +174,10 @@ def _ingest(
     reporter = reporter or SilentReporter()
     content = (content_dir or settings.content_path).resolve()
     report = IngestReport()
-    inputs = find_inputs(paths, report)
+    templates = settings.path(settings.templates_dir)
+    inputs = find_inputs(
+        paths, report, (content, settings.output_path, settings.state_path, templates)
+    )
     state = load_state(content)
     existing = {p.stem for p in content_files(content)}
     # A first ingest starts its workers at once: they read, hash and scan every input.
