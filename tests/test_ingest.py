@@ -254,6 +254,27 @@ def test_ingesting_the_archive_folder_skips_its_own_folders(tmp_path: Path) -> N
     assert _tree(tmp_path / "content") == before
 
 
+def test_a_saved_complete_page_skips_its_files_folder_in_one_line(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    for folder in ("story_files", "story-Dateien", "story_archive"):
+        (raw / folder).mkdir(parents=True)
+    (raw / "story.html").write_bytes(
+        (REPO / "samples" / "raw" / "valley-library-reopens.html").read_bytes()
+    )
+    for name in ("a.css", "b.js", "c.png", "frame.html"):
+        (raw / "story_files" / name).write_text("x")
+    (raw / "story-Dateien" / "d.js").write_text("x")
+    (raw / "story_archive" / "seed.txt").write_bytes(SEED.read_bytes())  # not a companion
+    code, out, _ = run(["ingest", "raw", "--json"], tmp_path)
+    assert code == 0
+    items = {i["input"]: i for i in json.loads(out)["inputs"]}
+    reason = "the images, styles and scripts of a saved page beside it"
+    for folder in ("story_files", "story-Dateien"):
+        assert items[folder] == {"input": folder, "reason": reason, "status": "skipped"}
+    assert items["story.html"]["status"] == items["story_archive/seed.txt"]["status"] == "new"
+    assert len(items) == 4
+
+
 def test_a_line_break_in_a_file_name_cannot_split_its_problem_line(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()

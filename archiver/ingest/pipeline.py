@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from functools import partial
@@ -99,12 +100,15 @@ def _walk(
     except OSError as exc:
         report.fail(where, f"cannot read folder: {exc.strerror or exc}")
         return
+    pages = _saved_pages(entries)
     for entry in entries:
         if entry.name.startswith("."):
             continue
         rel = f"{prefix}{entry.name}"
         try:
-            if entry.is_dir():
+            if entry.is_dir() and _companion(entry.name, pages):
+                report.skip(rel, "the images, styles and scripts of a saved page beside it")
+            elif entry.is_dir():
                 yield from _walk(Path(entry.path), f"{rel}/", report, seen)
             elif entry.is_file():
                 target = entry.stat()  # the file a link points at: one input per file
@@ -113,6 +117,30 @@ def _walk(
                 report.fail(rel, "broken link (its target does not exist)")
         except OSError as exc:
             report.fail(rel, f"cannot read: {exc.strerror or exc}")
+
+
+_COMPANION = re.compile(
+    r"(.+)[_-](files|dateien|fichiers|archivos|arquivos|file|bestanden|pliki|filer|tiedostot"
+    r"|soubory|fájlok|dosyalar|файлы|αρχεία)",
+    re.IGNORECASE,
+)
+"""A browser's "web page, complete" folder: the page's name, then _files (Chrome, Edge), or
+the word in the browser's language (Firefox: -Dateien, _fichiers, _archivos ...)."""
+
+
+def _saved_pages(entries: Sequence[os.DirEntry[str]]) -> set[str]:
+    """The names, without extension, of the HTML files among a folder's entries."""
+    return {
+        name.rsplit(".", 1)[0]
+        for name in (entry.name for entry in entries)
+        if KINDS.get(Path(name).suffix.lower()) == "html"
+    }
+
+
+def _companion(name: str, pages: set[str]) -> bool:
+    """Whether a folder holds the files of a saved page beside it (``page_files``)."""
+    match = _COMPANION.fullmatch(name)
+    return match is not None and match.group(1) in pages
 
 
 def _identity(folder: Path) -> tuple[int, int]:
