@@ -140,7 +140,7 @@ def build_site(
 ) -> BuildReport:
     """Build the site: read everything, render what changed in parallel, swap it in atomically."""
     started = time.perf_counter()
-    _check_output(settings)
+    _check_folders(settings)
     with archive_lock(settings.state_path, "build"):
         clean_stale(settings.output_path, background=True)
         build = _Build(settings, clean, jobs or os.cpu_count() or 1, strict, reporter, hooks)
@@ -148,9 +148,16 @@ def build_site(
     return BuildReport(**{**report.__dict__, "seconds": time.perf_counter() - started})
 
 
-def _check_output(settings: Settings) -> None:
-    """Refuse an output folder whose replacement would lose anything: one that is or holds the
-    archive, content, state or templates, a file, or a folder of files archiver did not write."""
+def _check_folders(settings: Settings) -> None:
+    """Refuse a missing content folder (a typo would build an empty site over the real one) and
+    an output folder whose replacement would lose anything: one that is or holds the archive,
+    content, state or templates, a file, or a folder of files archiver did not write."""
+    content = settings.content_path
+    if not content.is_dir():
+        raise BuildError(
+            f"{content}: no such content folder (give it with --content or content_dir in "
+            "archiver.toml; 'archiver init' makes an archive); nothing was changed"
+        )
     output = settings.output_path
     problem = output_overlap(settings) or foreign_output(
         output, lambda: load_manifest(settings.state_path).output == str(output)

@@ -147,3 +147,17 @@ def test_search_results_cannot_send_terminal_escapes(tmp_path: Path) -> None:
     assert "\x1b" not in found.stdout and "\x07" not in found.stdout
     assert "Red \\x1b[31mtitle" in found.stdout and "S\\x1b]0;owned\\x07" in found.stdout
     assert "Body \\x1b[2J with zebraword." in found.stdout
+
+
+def test_an_empty_archive_builds_and_searches_and_a_missing_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "content").mkdir()
+    assert _console(["build"], tmp_path).returncode == 0
+    found = _console(["search", "anything"], tmp_path)  # an empty index: no traceback
+    assert (found.returncode, found.stdout, found.stderr.strip()) == (0, "", "no results")
+    missing = _console(["build", "--content", "contnet"], tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(f"Error: {tmp_path / 'contnet'}: no such content folder")
+    assert len(missing.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "contnet").exists() and (tmp_path / "site" / "index.html").is_file()

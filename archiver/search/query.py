@@ -237,7 +237,9 @@ class SearchIndex:
         extra = _filters(tag, source, author, since, until, schema)
         if extra:
             q = wq.And([q, *extra])
-        self._searcher = self._searcher.refresh()
+        if not self._searcher.up_to_date():  # an update since it was opened: open it again
+            self._searcher.close()  # (Whoosh's refresh() fails on an empty index's reader)
+            self._searcher = self._ix.searcher()
         options: dict[str, Any] = {"limit": limit}
         if sort == "date":
             options.update(sortedby="published", reverse=True)
