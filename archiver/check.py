@@ -90,6 +90,8 @@ def check_archive(
         loaded = load_for_check(files, reporter, pool, cache=cache, settings=settings)
         link_report = job.result() if job is not None else None
     problems = list(loaded.problems)
+    if not settings.content_path.is_dir():
+        problems.append((str(settings.content_path), "no such content folder"))
     problems += check_fields(loaded.articles)
     problems += check_tag_variants(loaded.articles, settings.content_path)
     problems += check_originals(loaded.articles, settings.content_path, cache)

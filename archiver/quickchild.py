@@ -52,8 +52,8 @@ def _update_indexed(
     that cannot be shown."""
     index = search_module("index")
     read_meta, problem = getattr(index, "_read_meta", None), getattr(index, "_problem", None)
-    if index is None or read_meta is None or problem is None:
-        return False
+    if index is None or read_meta is None or problem is None or index.merge_due(settings):
+        return False  # (a merge indexes some unchanged articles again: they must be whole)
     folder = index.index_path(settings)
     meta = read_meta(folder)
     if meta is None or problem(folder, meta) is not None:

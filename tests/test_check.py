@@ -341,3 +341,8 @@ def test_no_cache_flag_reads_everything_again(tmp_path: Path, trusting: None) ->
     assert cached.exit_code == fresh.exit_code == 1
     assert cached.output == fresh.output
     assert "sha256 does not match its name" in fresh.output
+
+
+def test_a_missing_content_folder_is_a_problem(tmp_path: Path) -> None:
+    report = check_archive(Settings(root=tmp_path))
+    assert report.problems == ((str(tmp_path / "content"), "no such content folder"),)

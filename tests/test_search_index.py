@@ -239,3 +239,105 @@ def test_index_job_can_be_abandoned_and_the_old_index_survives(tmp_path: Path) -
     job.stop()
     assert job.child.pid == 0
     assert indexed_slugs(settings) in ({a.slug for a in sample_articles()}, {a.slug for a in many})
+
+
+def _every_posting(settings: Settings) -> dict[str, object]:
+    """Per live document (by slug): its stored fields and, per field, its terms with their
+    frequencies and positions; plus the collection's document count."""
+    ix = windex.open_dir(str(index_path(settings)), indexname=INDEX_NAME)
+    out: dict[str, object] = {}
+    with ix.reader() as reader:
+        slugs = {n: reader.stored_fields(n)["slug"] for n in reader.all_doc_ids()}
+        out["count"] = reader.doc_count()
+        postings: dict[tuple[str, str], list[object]] = {}
+        for field, term in reader.all_terms():
+            if field not in ("title", "body", "summary", "tags", "slug"):
+                continue
+            matcher = reader.postings(field, term)
+            while matcher.is_active():
+                docnum = matcher.id()
+                if docnum in slugs:
+                    value = (
+                        matcher.value_as("positions")
+                        if field in ("title", "body", "summary")
+                        else None
+                    )
+                    postings.setdefault((slugs[docnum], field), []).append((term, value))
+                matcher.next()
+        for docnum, slug in slugs.items():
+            out[slug] = (reader.stored_fields(docnum), sorted(postings.get((slug, "body"), [])))
+        out["postings"] = {k: sorted(v, key=repr) for k, v in postings.items()}
+    ix.close()
+    return out
+
+
+def test_updates_and_merges_index_what_whooshs_own_writer_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates use the fresh segment writer and merge small segments by indexing their
+    articles again; the index holds exactly what Whoosh's writer and MERGE_SMALL give."""
+    import whoosh.writing
+
+    import archiver.search.index as search_index
+
+    many = [
+        replace(a, slug=f"{a.slug}-{n}", body=f"{a.body} Number{n} marker.")
+        for n in range(8)
+        for a in sample_articles()
+    ]
+    ours, theirs = settings_for(tmp_path / "ours"), settings_for(tmp_path / "theirs")
+    build(ours, many, clean=True)
+    build(theirs, many, clean=True)
+    deleted: set[str] = set()
+    for n in range(3 * search_index.MAX_SEGMENTS):
+        slug = many[n % len(many)].slug
+        many = [replace(a, body=f"Edit {n} of {a.slug}.") if a.slug == slug else a for a in many]
+        if n % 7 == 3:  # now and then an article is deleted too
+            deleted = {many[-1].slug}
+            many = many[:-1]
+        build(ours, many, changed={slug}, deleted=deleted)
+        with monkeypatch.context() as patched:
+            patched.setattr(search_index, "_writer", lambda ix, **kw: ix.writer(**kw))
+            patched.setattr(
+                search_index,
+                "_merge_policy",
+                lambda current, readded: (
+                    lambda writer, segments: (
+                        whoosh.writing.NO_MERGE(writer, segments)
+                        if len(segments) + 1 < search_index.MAX_SEGMENTS
+                        else whoosh.writing.MERGE_SMALL(writer, segments)
+                    )
+                ),
+            )
+            build(theirs, many, changed={slug}, deleted=deleted)
+        deleted = set()
+        assert _every_posting(ours) == _every_posting(theirs), n
+    segments = windex.open_dir(str(index_path(ours)), indexname=INDEX_NAME)
+    assert len(segments._segments()) < search_index.MAX_SEGMENTS  # it did merge
+    segments.close()
+    meta = json.loads((index_path(ours) / META_NAME).read_text())
+    assert meta["docs"] == {a.slug: search_index.fingerprint(a) for a in many}
+
+
+def test_a_merge_with_slug_only_stand_ins_asks_for_the_articles(tmp_path: Path) -> None:
+    """The fast path's stand-ins carry only a slug: a merge due on that update fails before
+    anything is written, and the caller updates again with every article."""
+    import archiver.search.index as search_index
+    from archiver.quickchild import _stand_in
+
+    settings = settings_for(tmp_path)
+    articles = [replace(a, slug=f"{a.slug}-{n}") for n in range(4) for a in sample_articles()]
+    build(settings, articles, clean=True)
+    for n in range(search_index.MAX_SEGMENTS - 2):  # one segment short of a merge
+        articles[n] = replace(articles[n], body=f"Edit {n}.")  # each segment one live article
+        build(settings, articles, changed={articles[n].slug})
+    before = _every_posting(settings)
+    edited = replace(articles[-1], body="Edited with stand-ins.")
+    stand_ins = [edited if a.slug == edited.slug else _stand_in(a.slug) for a in articles]
+    with pytest.raises(search_index._NeedArticles):
+        build(settings, stand_ins, changed={edited.slug})
+    assert _every_posting(settings) == before
+    articles[-1] = edited
+    build(settings, articles, changed={edited.slug})
+    assert "Edited with stand-ins." in str(_every_posting(settings)[edited.slug])
+    assert _every_posting(settings)["count"] == len(articles)

@@ -18,11 +18,12 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from whoosh import fields, index, writing
+from whoosh.util import fib
 
 from archiver.config import Settings
 from archiver.errors import ArchiverError, LockedError
@@ -34,7 +35,12 @@ from archiver.search.analysis import FastPositions
 from archiver.search.analysis import FoldStemAnalyzer as FoldStemAnalyzer
 from archiver.search.bodytext import body_text
 from archiver.search.parallel import write_fresh
-from archiver.search.segment import COMPOUND, TermsFunction
+from archiver.search.segment import (
+    COMPOUND,
+    FreshSegmentWriter,
+    TermsFunction,
+    fast_writer_supported,
+)
 
 SCHEMA_VERSION = 3
 META_NAME = "archiver-index.json"
@@ -247,8 +253,12 @@ class IndexJob:
 
 
 def _writer(ix: Any, **kwargs: Any) -> Any:
-    """A Whoosh writer, turning another process's lock into one clear line."""
+    """A writer for an update, turning another process's lock into one clear line: the fresh
+    writer (same files as Whoosh's, an order of magnitude less work to write a segment) where
+    the index's codec allows, else Whoosh's."""
     try:
+        if fast_writer_supported(ix):
+            return FreshSegmentWriter(ix, fast_fields(ix.schema), updating=True, **kwargs)
         return ix.writer(**kwargs)
     except index.LockError:
         raise LockedError(
@@ -261,12 +271,78 @@ MAX_SEGMENTS = 8
 are this many (merging on every commit rewrote all earlier edits' segments each time)."""
 
 
-def _merge_when_many(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh merge policy: keep the segments as they are until there are MAX_SEGMENTS, then
-    merge the small ones (Whoosh's default policy)."""
-    if len(segments) + 1 < MAX_SEGMENTS:
-        return writing.NO_MERGE(writer, segments)  # type: ignore[no-any-return]
-    return writing.MERGE_SMALL(writer, segments)  # type: ignore[no-any-return]
+class _NeedArticles(Exception):
+    """A merge needs the full article of a document, and the caller gave a slug-only stand-in."""
+
+
+def _merge_policy(
+    current: Mapping[str, Article], readded: set[str]
+) -> Callable[[Any, list[Any]], list[Any]]:
+    """Whoosh's merge policy, merging by indexing again: keep the segments as they are until
+    there are MAX_SEGMENTS, then merge the ones MERGE_SMALL would merge by adding their live
+    documents' articles (current) to the new segment. Whoosh's own merge copies them term by
+    term: about a CPU-second for five one-article segments at 10,000 articles, against a
+    twentieth of that. readded receives the slugs indexed again."""
+
+    def merge(writer: Any, segments: list[Any]) -> list[Any]:
+        if not _merging(segments):
+            return writing.NO_MERGE(writer, segments)  # type: ignore[no-any-return]
+        merged, kept = _small_segments(segments)
+        slugs = [slug for segment in merged for slug in _live_slugs(writer, segment)]
+        if any(slug not in current for slug in slugs):  # not expected: merge another time
+            return segments
+        if not _complete({slug: current[slug] for slug in slugs}):
+            raise _NeedArticles("a merge needs the articles of its documents")
+        for slug in slugs:
+            writer.add_document(**document(current[slug]))
+        readded.update(slugs)
+        return kept
+
+    return merge
+
+
+def merge_due(settings: Settings) -> bool:
+    """Whether the next update of the index will merge segments (False if it cannot be read)."""
+    ix, _ = _open(index_path(settings))
+    if ix is None:
+        return False
+    try:
+        return _merging(ix._segments())
+    finally:
+        ix.close()
+
+
+def _merging(segments: list[Any]) -> bool:
+    """Whether a commit adding one segment to these merges some (see _merge_policy)."""
+    return len(segments) + 1 >= MAX_SEGMENTS and len(_small_segments(segments)[0]) >= 2
+
+
+def _complete(articles: Mapping[str, Article]) -> bool:
+    """Whether every article is whole (the fast path may pass slug-only stand-ins)."""
+    return all("title" in vars(article) for article in articles.values())
+
+
+def _small_segments(segments: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(the segments MERGE_SMALL merges, the others): the smallest, up to the first point
+    where they hold fewer documents than a Fibonacci bound (whoosh.writing.MERGE_SMALL)."""
+    ordered = sorted(segments, key=lambda segment: segment.doc_count_all())
+    total = 0
+    for i, segment in enumerate(ordered):
+        total += max(segment.doc_count_all(), 0)
+        if i > 3 and total < fib(i + 5):
+            return ordered[: i + 1], ordered[i + 1 :]
+    return [], segments
+
+
+def _live_slugs(writer: Any, segment: Any) -> list[str]:
+    """The slugs of a segment's documents not deleted, in document order."""
+    from whoosh.reading import SegmentReader
+
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        return [reader.stored_fields(docnum)["slug"] for docnum in reader.all_doc_ids()]
+    finally:
+        reader.close()
 
 
 def _update(
@@ -286,23 +362,27 @@ def _update(
     if not gone and not todo:
         ix.close()
         return None
+    if _merging(ix._segments()) and not _complete(current):
+        ix.close()  # a merge is due and needs whole articles: ask for them before any work
+        raise _NeedArticles("a merge needs the articles of its documents")
     try:
         # No mark beforehand: a crash after the commit leaves the bookkeeping a generation
         # behind the index (_problem: rebuild), a crash before it leaves both as they were.
-        writer = _writer(ix, compound=COMPOUND)  # a merge may rewrite the large segment
+        writer = _writer(ix, compound=COMPOUND)
+        readded: set[str] = set()
         try:
             for slug in sorted(gone):
                 writer.delete_by_term("slug", slug)
             for slug in todo:
                 writer.update_document(**document(current[slug]))
-            writer.commit(mergetype=_merge_when_many)
+            writer.commit(mergetype=_merge_policy(current, readded))
         except BaseException:
             writer.cancel()
             raise
     finally:
         ix.close()
     final = {s: h for s, h in indexed.items() if s in current}
-    final.update((s, fingerprint(current[s])) for s in todo)
+    final.update((s, fingerprint(current[s])) for s in (*todo, *readded))
     _write_meta(folder, final, _generation(folder))
     return None
 

@@ -39,9 +39,11 @@ CPU-seconds per search and per fast build's index update; separate files are rea
 class FreshSegmentWriter(SegmentWriter):  # type: ignore[misc]
     """A SegmentWriter for an empty index whose postings are written straight from memory."""
 
-    def __init__(self, ix: Any, fast: Mapping[str, TermsFunction], **kwargs: Any) -> None:
+    def __init__(
+        self, ix: Any, fast: Mapping[str, TermsFunction], *, updating: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(ix, **{"compound": COMPOUND, **kwargs})
-        if self.segments:
+        if self.segments and not updating:
             raise ValueError("FreshSegmentWriter only writes into an empty index")
         self._fast = {name: fn for name, fn in fast.items() if _positions_field(self.schema, name)}
         self._postings: dict[str, Postings] = {}
@@ -103,6 +105,11 @@ class FreshSegmentWriter(SegmentWriter):  # type: ignore[misc]
             if key is not None and len(self._memo) < 100_000:
                 self._memo[key] = items
         return items
+
+    def add_reader(self, reader: Any) -> None:
+        """Whoosh's merge (postings copied through its pool) is not supported: merge by adding
+        the documents again (archiver.search.index._merge_policy)."""
+        raise NotImplementedError("merge segments by adding their documents again")
 
     def finish_segment(self) -> Any:
         """Write this writer's segment files (no table of contents yet); returns the segment."""
