@@ -161,7 +161,7 @@ def rename(ctx: click.Context, old: str, new: str, dry_run: bool) -> None:
     """
     from archiver.tagops import rename_mapping
 
-    _retag(ctx, rename_mapping(old, new), dry_run, f"renamed '{old}' to '{new}'")
+    _retag(ctx, rename_mapping(old, new), dry_run, f"renamed '{old}' to '{new}'", (old,))
 
 
 @tags.command(epilog=EPILOG)
@@ -183,11 +183,14 @@ def merge(ctx: click.Context, target: str, sources: tuple[str, ...], dry_run: bo
     """
     from archiver.tagops import merge_mapping
 
-    _retag(ctx, merge_mapping(target, sources), dry_run, f"merged into '{target}'")
+    _retag(ctx, merge_mapping(target, sources), dry_run, f"merged into '{target}'", sources)
 
 
-def _retag(ctx: click.Context, mapping: dict[str, str], dry_run: bool, what: str) -> None:
-    """Plan the rewrite, then print diffs (dry run) or apply it under the archive lock."""
+def _retag(
+    ctx: click.Context, mapping: dict[str, str], dry_run: bool, what: str, named: Sequence[str]
+) -> None:
+    """Plan the rewrite, then print diffs (dry run) or apply it under the archive lock; a tag
+    named (the one renamed, those merged) that no article has is a problem (a typo?)."""
     from archiver.paths import archive_lock
     from archiver.tagops import apply_edits, plan_retag
 
@@ -205,7 +208,22 @@ def _retag(ctx: click.Context, mapping: dict[str, str], dry_run: bool, what: str
         if result.edits:
             summary += "; run 'archiver build' to update the site"
     lines = [f"{_show(file)}: {reason}" for file, reason in result.problems]
+    if not plan.edits:
+        lines += _unknown_tags(settings, named)
     _finish(ctx, reporter, lines, summary)
+
+
+def _unknown_tags(settings: Settings, named: Sequence[str]) -> list[str]:
+    """One line per tag named that no article has (any case or accents)."""
+    from archiver.model import term_key
+    from archiver.tagops import tag_counts
+
+    known = {term_key(tag.name) for tag in tag_counts(_load(settings).articles)}
+    return [
+        f"{_show(str(settings.content_path))}: no article has the tag '{name}'"
+        for name in named
+        if term_key(name) not in known
+    ]
 
 
 @click.command(epilog=EPILOG)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -47,3 +49,25 @@ def test_merge_help_says_which_tag_stays() -> None:
 
 def test_unknown_flag_is_exit_2() -> None:
     assert CliRunner().invoke(root_group(), ["check", "--nope"]).exit_code == 2
+
+
+def test_renaming_or_merging_a_tag_no_article_has_is_a_problem(tmp_path: Path) -> None:
+    """A typo in a tag name is said, not a silent "0 file(s)"."""
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text("---\ntitle: A\ntags: [Energy, Policy]\n---\nx\n")
+
+    @click.group()
+    @click.pass_context
+    def root(ctx: click.Context) -> None:
+        ctx.obj = {"settings": Settings(root=tmp_path), "reporter": SilentReporter()}
+
+    root.add_command(tags)
+    runner = CliRunner()
+    typo = runner.invoke(root, ["tags", "rename", "Enrgy", "Power"])
+    merged = runner.invoke(root, ["tags", "merge", "Energy", "Policy", "Polcy"])
+    same = runner.invoke(root, ["tags", "rename", "ENERGY", "Energy"])
+    assert typo.exit_code == 1
+    assert merged.exit_code == 0  # one of the merged tags was there: the merge happened
+    assert same.exit_code == 0  # already spelled so: nothing to do, but the tag exists
+    assert (content / "a.md").read_text() == "---\ntitle: A\ntags: [Energy]\n---\nx\n"
