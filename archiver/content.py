@@ -166,7 +166,7 @@ def article_from_mapping(data: Mapping[str, Any], body: str, path: Path | None) 
     return Article(
         title=" ".join(title.split()),
         slug=slug,
-        body=body,
+        body=_CONTROL.sub("", body),
         summary=summary,
         published=published,
         archived=archived,
@@ -185,15 +185,20 @@ def article_from_mapping(data: Mapping[str, Any], body: str, path: Path | None) 
     )
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters (not tab or line breaks): invalid in HTML and XML, and a terminal obeys
+them; a hand-made or hostile content file may hold them, and they are dropped."""
+
+
 def _text(value: Any, key: str) -> str | None:
-    """A scalar front matter value as text (numbers allowed), or None."""
+    """A scalar front matter value as text (numbers allowed, control characters dropped)."""
     if value is None:
         return None
     if isinstance(value, bool | list | dict):
         raise ContentError(f"'{key}' must be text, not {type(value).__name__}")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return _CONTROL.sub("", str(value))
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
@@ -210,7 +215,7 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
     for item in items:
         if isinstance(item, bool | list | dict) or item is None:
             raise ContentError(f"'{key}' must be a list of names")
-        name = " ".join(str(item).split())
+        name = " ".join(_CONTROL.sub("", str(item)).split())
         if name and name not in out:
             out.append(name)
     return tuple(out)

@@ -145,8 +145,10 @@ def test_search_results_cannot_send_terminal_escapes(tmp_path: Path) -> None:
     found = _console(["search", "zebraword"], archive)
     assert found.returncode == 0, found.stderr
     assert "\x1b" not in found.stdout and "\x07" not in found.stdout
-    assert "Red \\x1b[31mtitle" in found.stdout and "S\\x1b]0;owned\\x07" in found.stdout
-    assert "Body \\x1b[2J with zebraword." in found.stdout
+    assert "Red [31mtitle" in found.stdout and "S]0;owned" in found.stdout
+    assert "Body [2J with zebraword." in found.stdout
+    site = (archive / "site" / "articles" / "evil.html").read_text(encoding="utf-8")
+    assert "\x1b" not in site and "Red [31mtitle" in site
 
 
 def test_an_empty_archive_builds_and_searches_and_a_missing_one_is_refused(

@@ -102,6 +102,16 @@ def test_a_jekyll_or_pelican_file_name_dates_an_undated_article() -> None:
     assert parse_article("---\ntitle: T\n---\nB\n", Path("2021-notes.md")).published is None
 
 
+def test_control_characters_are_dropped_from_every_field_and_the_body() -> None:
+    article = parse_article(
+        '---\ntitle: "Red \\e[31mtitle\\x07"\nsource: "S\\x9b"\ntags: ["A\\x00b", c]\n'
+        'authors: ["Jane\\x1bRoe"]\n---\nBody \x1b[2J text\x7f.\n\tTabbed.\n'
+    )
+    assert (article.title, article.source, article.tags) == ("Red [31mtitle", "S", ("Ab", "c"))
+    assert article.authors == ("JaneRoe",)
+    assert article.body == "Body [2J text.\n\tTabbed.\n"
+
+
 def test_a_hugo_page_bundle_is_named_by_its_folder() -> None:
     text = "---\ntitle: Same title\n---\nBody\n"
     first = parse_article(text, Path("/a/content/posts/first-trip/index.md"))
